@@ -1,0 +1,5 @@
+"""``python -m crawler`` is the same as the ``citecrawl`` command."""
+
+from crawler.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""The ``citecrawl`` command line: one sub-command per module in :mod:`crawler.commands`.
+
+Each command module has ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``run(args) -> int``; this module builds the parser, turns our own errors into
+one line on stderr and the exit codes of :mod:`crawler.exitcodes`, and nothing
+else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from crawler import __version__, exitcodes
+from crawler.errors import CitecrawlError, ConfigError, RunLocked, UsageError
+
+__all__ = ["build_parser", "main"]
+
+#: sub-commands in the order ``--help`` lists them
+COMMANDS: tuple[str, ...] = ("scan",)
+
+DESCRIPTION = """\
+Keep the sources of a news corpus alive: collect every URL the stored article
+snapshots cite, fetch them politely, archive them as WARC files, re-extract the
+article text and report whether each source still says what the snapshot says.
+"""
+
+EPILOG = """\
+examples:
+  citecrawl scan config/example-corpus            what would be fetched, as a table
+  citecrawl scan corpus/ --jsonl | jq .url        the same, one JSON object per URL
+
+Run `citecrawl COMMAND --help` for each command's options and examples.
+Exit codes: 0 done (failed URLs are verdicts, not errors), 1 internal error,
+2 usage or configuration error, 3 done and something needs attention (run),
+4 verification failed (verify), 75 another run holds the lock (run), 130 interrupted.
+"""
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(f"crawler.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citecrawl",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"citecrawl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = _load(name)
+        p = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=getattr(module, "DESCRIPTION", module.HELP),
+            epilog=getattr(module, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args))
+    except (ConfigError, UsageError) as exc:
+        print(f"citecrawl: error: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    except RunLocked as exc:
+        print(f"citecrawl: {exc}", file=sys.stderr)
+        return exitcodes.LOCKED
+    except CitecrawlError as exc:
+        print(f"citecrawl: error: {exc}", file=sys.stderr)
+        return exitcodes.INTERNAL
+    except KeyboardInterrupt:
+        print("citecrawl: interrupted", file=sys.stderr)
+        return exitcodes.INTERRUPTED
+    except BrokenPipeError:  # `citecrawl scan --jsonl | head`
+        sys.stderr.close()
+        return exitcodes.OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per ``citecrawl`` sub-command: ``NAME``, ``HELP``, ``add_arguments``, ``run``."""
