@@ -125,7 +125,7 @@ class PolitenessConfig:
     concurrency: int = _opt(16, "requests in flight across all hosts at most", min=1, max=1000)
     per_host: int = _opt(1, "requests in flight to one host at most", min=1, max=64)
     delay: float = _opt(1.0, "seconds from the end of one response to the start of the next on a host", min=0.0, max=3600.0)
-    jitter: float = _opt(0.5, "random share added to or taken from the delay (0.5 = ±50 %)", min=0.0, max=1.0)
+    jitter: float = _opt(0.5, "random share added to the delay (0.5 = up to +50 %); the delay stays a floor, so the rate is never exceeded", min=0.0, max=1.0)
     max_crawl_delay: float = _opt(30.0, "robots.txt Crawl-delay honoured up to this; longer defers the host to a later run", min=0.0)
     max_retry_after: float = _opt(600.0, "Retry-After honoured up to this many seconds; longer defers the URL", min=0.0)
     max_attempts: int = _opt(4, "attempts per URL for transient failures (connect, timeout, 429, 502, 503, 504)", min=1, max=20)
