@@ -32,6 +32,7 @@ only counts them per host.
 
 from __future__ import annotations
 
+import email.utils
 import heapq
 import itertools
 import math
@@ -39,18 +40,46 @@ import random
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from crawler.config import PolitenessConfig
 
-__all__ = ["Politeness", "PolitenessStatistics", "Rules"]
+__all__ = ["Politeness", "PolitenessStatistics", "Rules", "parse_retry_after"]
 
 T = TypeVar("T")
 
 #: an adaptive slow-down below this many seconds is dropped: the host is back at its floor
 _RECOVERED = 0.01
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds asked by a ``Retry-After`` header (delay-seconds or HTTP-date); ``None`` if absent or unreadable.
+
+    A date in the past gives a negative number (the caller treats it as 0).
+
+    >>> now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
+    >>> parse_retry_after("120", now=now)
+    120.0
+    >>> parse_retry_after("Wed, 01 Jan 2025 12:01:30 GMT", now=now)
+    90.0
+    >>> parse_retry_after("soon", now=now) is None
+    True
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - now).total_seconds()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,14 +115,15 @@ class PolitenessStatistics:
 
 
 class _Host(Generic[T]):
-    __slots__ = ("crawl_delay", "deferred", "entry_at", "errors", "in_flight", "name", "queue", "ready_at",
-                 "slowdown", "token")
+    __slots__ = ("crawl_delay", "deferred", "entry_at", "errors", "in_flight", "last_end", "name", "queue",
+                 "ready_at", "slowdown", "token")
 
     def __init__(self, name: str, now: float) -> None:
         self.name = name
         self.queue: deque[T] = deque()
         self.in_flight = 0
         self.ready_at = now
+        self.last_end: float | None = None   # when the last response on this host ended
         self.crawl_delay = 0.0
         self.slowdown = 0.0
         self.errors = 0
@@ -194,6 +224,7 @@ class Politeness(Generic[T]):
         """
         h = self._hosts[host]
         self._release(h)
+        h.last_end = now
         r = self.rules
         if ok:
             h.errors = 0
@@ -241,6 +272,9 @@ class Politeness(Generic[T]):
         if seconds > self.rules.max_crawl_delay:
             return False
         h.crawl_delay = max(0.0, seconds)
+        if h.last_end is not None and h.last_end + h.crawl_delay > h.ready_at:
+            h.ready_at = h.last_end + h.crawl_delay   # robots.txt itself was the last response
+            self._schedule(h)
         return True
 
     def defer_host(self, host: str, *, now: float) -> list[T]:
@@ -269,6 +303,11 @@ class Politeness(Generic[T]):
     @property
     def queued(self) -> int:
         return self._queued
+
+    def idle(self, host: str) -> bool:
+        """Nothing queued for ``host`` and nothing in flight (its connections may be closed)."""
+        h = self._hosts.get(host)
+        return h is None or (not h.queue and h.in_flight == 0)
 
     def crawl_delay(self, host: str) -> float:
         h = self._hosts.get(host)

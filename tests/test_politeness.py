@@ -244,3 +244,14 @@ def test_many_hosts_heap_order_is_by_ready_time() -> None:
         p.finished(host, ends[host])
         done += 1
     assert len(last_start) == 50
+
+
+def test_crawl_delay_learned_after_the_robots_response_counts_from_its_end() -> None:
+    p = core(delay=1.0, jitter=0.0)
+    p.add("h", "robots", now=0.0)
+    p.add("h", "page", now=0.0)
+    p.next_ready(0.0)
+    p.finished("h", 2.0)                 # robots.txt ended at 2.0: next at 3.0 by the delay ...
+    assert p.set_crawl_delay("h", 5.0, now=2.0)
+    assert p.next_ready(2.0) == (None, 7.0)   # ... but its Crawl-delay says 7.0
+    assert p.next_ready(7.0) == ("page", None)

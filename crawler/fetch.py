@@ -1,0 +1,203 @@
+"""One HTTP request and its response, captured for the archive: one hop of a fetch.
+
+:func:`fetch_hop` sends one ``httpx.Request`` (never following redirects: the
+crawler follows them hop by hop through the politeness core) and returns an
+:class:`~archive.exchange.Exchange` or a :class:`HopFailure`. It captures:
+
+* the request as sent: method, raw target, headers in order and case
+  (``request.headers.raw``: for HTTP/1.1 that is byte for byte the wire);
+* the status line with the reason phrase as sent and the response headers as
+  received (``response.headers.raw``: order, case and duplicates kept);
+* the peer IP, read as soon as the head arrives (it is gone once the
+  connection closes; mocked responses have no network stream: ``None``);
+* the body with ``aiter_raw()`` (content encoding kept, transfer encoding
+  removed by h11) into a spooled file, at most ``max_body_bytes``
+  (``truncated="length"``), within a whole-hop ``deadline`` (httpx's read
+  timeout is per chunk, so a server dribbling bytes would never trip it): past
+  it the body is cut (``truncated="time"``), or, before the head arrived, the
+  hop fails with ``timeout``. A connection that breaks mid-body gives
+  ``truncated="disconnect"``.
+
+All third-party errors are turned into outcomes here, in :func:`classify`.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import trio
+
+from archive.exchange import CapturedRequest, CapturedResponse, Exchange, Timings, Truncation, new_body_spool
+from crawler.addresses import AddressRefused, NameNotResolved
+from crawler.outcomes import Outcome
+
+__all__ = ["HopFailure", "classify", "fetch_hop", "peer_ip"]
+
+#: seconds allowed to close a response after a deadline cut it (shielded from the cancellation)
+_CLOSE_GRACE = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class HopFailure:
+    """A hop that got no response head."""
+
+    outcome: Outcome
+    error: str
+
+
+def classify(exc: BaseException) -> Outcome | None:
+    """The outcome for an exception raised while sending a request; ``None``: a bug (re-raise it)."""
+    if isinstance(exc, AddressRefused):
+        return Outcome.ADDRESS_REFUSED
+    if isinstance(exc, NameNotResolved):
+        return Outcome.DNS
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return Outcome.UNSUPPORTED_SCHEME
+    if isinstance(exc, httpx.InvalidURL):
+        return Outcome.INVALID_URL
+    if isinstance(exc, httpx.TimeoutException):
+        return Outcome.TIMEOUT
+    if isinstance(exc, httpx.ConnectError):
+        return Outcome.TLS if _caused_by_tls(exc) else Outcome.CONNECT
+    if isinstance(exc, httpx.ProtocolError):
+        return Outcome.PROTOCOL_ERROR
+    if isinstance(exc, httpx.TransportError):     # ReadError, WriteError, NetworkError, ProxyError
+        return Outcome.TLS if _caused_by_tls(exc) else Outcome.NETWORK
+    return None
+
+
+def _caused_by_tls(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, ssl.SSLError | ssl.CertificateError):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def peer_ip(response: httpx.Response) -> str | None:
+    """The IP address the response came from, or ``None`` (mocked, or already closed)."""
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    try:
+        addr = stream.get_extra_info("server_addr")
+    except OSError:
+        return None
+    return str(addr[0]) if addr else None
+
+
+def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as received: ``aiter_raw()``, or, for a response a transport built already read
+    (``httpx.Response(200, content=...)`` in a MockTransport), its raw stream again."""
+    if not response.is_stream_consumed:
+        return response.aiter_raw()
+    stream = response.stream
+    if not isinstance(stream, httpx.AsyncByteStream):
+        raise TypeError("a synchronous response stream in an async fetch")
+    return stream.__aiter__()
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
+
+
+async def fetch_hop(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    max_body_bytes: int,
+    deadline: float,
+) -> tuple[Exchange | HopFailure, httpx.Request | None]:
+    """Send ``request`` once; the captured exchange (or failure) and the redirect request, if any."""
+    started = trio.current_time()
+    date = datetime.now(UTC)
+    response: httpx.Response | None = None
+    spool = None
+    length = 0
+    truncated: Truncation | None = None
+    head_at = started
+    ip: str | None = None
+    with trio.move_on_after(deadline) as scope:
+        try:
+            response = await client.send(request, stream=True)
+        except Exception as exc:
+            outcome = classify(exc)
+            if outcome is None:
+                raise
+            return HopFailure(outcome, _error_text(exc)), None
+        head_at = trio.current_time()
+        ip = peer_ip(response)
+        spool = new_body_spool()
+        chunks = _raw_chunks(response)
+        capped = False
+        try:
+            while True:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except (httpx.TransportError, httpx.StreamError):
+                    if not capped:
+                        truncated = "disconnect"
+                    break
+                if capped:
+                    continue
+                room = max_body_bytes - length
+                if len(chunk) > room:
+                    spool.write(chunk[:room])
+                    length += room
+                    truncated = "length"
+                    capped = True
+                    # Close the connection, then let the next read fail: that error runs
+                    # through httpx's nested async generators and finishes them (a plain
+                    # `break` leaves them to the garbage collector).
+                    await response.aclose()
+                    continue
+                spool.write(chunk)
+                length += len(chunk)
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_GRACE):
+                await response.aclose()
+    if response is None:
+        return HopFailure(Outcome.TIMEOUT, f"no response within the {deadline:g} s deadline"), None
+    if scope.cancelled_caught and truncated is None:
+        truncated = "time"
+    assert spool is not None
+    spool.seek(0)
+    finished = trio.current_time()
+    sent = response.request
+    reason_ext = response.extensions.get("reason_phrase")
+    if reason_ext is not None:
+        reason = reason_ext.decode("latin-1")
+    else:   # HTTP/2 has none; mocked responses get the standard phrase
+        reason = "" if response.http_version == "HTTP/2" else response.reason_phrase
+    exchange = Exchange(
+        request=CapturedRequest(
+            method=sent.method,
+            url=str(sent.url.copy_with(fragment=None)),    # the fragment is never sent
+            target=sent.url.raw_path.decode("ascii"),
+            http_version=response.http_version,
+            headers=tuple(sent.headers.raw),
+        ),
+        response=CapturedResponse(
+            http_version=response.http_version,
+            status=response.status_code,
+            reason=reason,
+            headers=tuple(response.headers.raw),
+        ),
+        date=date,
+        peer_ip=ip,
+        timings=Timings(started=started, headers=head_at, finished=finished),
+        body=spool,
+        body_length=length,
+        truncated=truncated,
+    )
+    return exchange, response.next_request
