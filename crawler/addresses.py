@@ -77,13 +77,13 @@ def refusal(address: str | Address, allowed: Iterable[Network] = ()) -> str | No
         ("loopback", check.is_loopback),
         ("link-local", check.is_link_local),
         ("multicast", check.is_multicast),
-        ("private", check.is_private),
         ("reserved", check.is_reserved),
+        ("private", check.is_private),
     ):
         if flag:
-            return f"{ip} is {kind}"
+            return f"{address} is {kind}"
     if not check.is_global:
-        return f"{ip} is not a public address"
+        return f"{address} is not a public address"
     return None
 
 
