@@ -24,6 +24,7 @@ must mean the same thing in tomorrow's process.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -64,6 +65,7 @@ _LINK_WORDS = frozenset({"a", "href", "link", "links"})
 _TOKEN = re.compile(r"[A-Za-z]+")
 
 
+@functools.lru_cache(maxsize=4096)  # a corpus has few distinct roles; due_urls asks for each URL
 def role_kind(role: str) -> RoleKind:
     """What a citation role is, for scheduling: an article page, an image or another link.
 

@@ -199,35 +199,39 @@ class SqliteStateStore:
                           [(now, run_id, u) for u in urls])
 
     def due_urls(self, now: float, policy: RecrawlPolicy, *, limit: int | None = None) -> list[DueUrl]:
-        due: list[tuple[float, str, int, DueReason, str, str | None, str | None, int | None]] = []
+        # A no-op nightly run reads every cited URL once: a narrow scan in index order, the policy in
+        # Python (so a changed [recrawl] applies at once), details only for what is due.
+        due: list[tuple[float, int, DueReason]] = []
         with self._read() as c:
             rows = c.execute(
-                "WITH r AS (SELECT url_id, group_concat(role, char(31)) AS roles "
-                "           FROM (SELECT DISTINCT url_id, role FROM citations) GROUP BY url_id) "
-                "SELECT u.id, u.url, u.host, u.first_seen, u.attempt_started, u.last_finished, u.last_outcome, "
-                "u.last_status, u.consecutive_failures, u.etag, u.last_modified, u.last_capture, r.roles "
-                "FROM r JOIN urls u ON u.id = r.url_id"
+                "SELECT u.id, u.first_seen, u.attempt_started, u.last_finished, u.last_outcome, u.last_status, "
+                "u.consecutive_failures, r.roles FROM (SELECT url_id, group_concat(role, char(31)) AS roles "
+                "FROM citations GROUP BY url_id) r JOIN urls u ON u.id = r.url_id"
             )
-            for (uid, url, host, first_seen, attempt, finished, outcome, status, failures,
-                 etag, last_modified, last_capture, roles) in rows:
+            for uid, first_seen, attempt, finished, outcome, status, failures, roles in rows:
                 history = UrlHistory(roles=tuple(roles.split(_SEP)), last_finished=finished, last_outcome=outcome,
                                      last_status=status, consecutive_failures=failures,
                                      in_flight=attempt is not None, first_seen=first_seen)
                 reason, due_at = next_due_at(history, policy)
                 if reason is not None and due_at <= now:
-                    due.append((due_at, url, uid, reason, host, etag, last_modified, last_capture))
-            due.sort(key=lambda d: (d[0], d[1]))
+                    due.append((due_at, uid, reason))
+            due.sort()  # longest due first; among equals, in the order they were first cited
             if limit is not None:
                 due = due[:limit]
-            result = []
-            for due_at, url, uid, why, host, etag, last_modified, last_capture in due:
-                previous = None
-                if last_capture is not None:
-                    row = c.execute(_PREVIOUS + "WHERE c.url_id = ? AND c.record_type = 'response' "
-                                    "ORDER BY c.id DESC LIMIT 1", (uid,)).fetchone()
-                    previous = PreviousCapture(*row) if row else None
-                result.append(DueUrl(url=url, reason=why, due_at=due_at, host=host, etag=etag,
-                                     last_modified=last_modified, previous_capture=previous))
+            details: dict[int, tuple[str, str, str | None, str | None, PreviousCapture | None]] = {}
+            ids = [uid for _, uid, _ in due]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                previous = {row[0]: PreviousCapture(*row[1:]) for row in c.execute(
+                    "SELECT c.url_id, " + _PREVIOUS.removeprefix("SELECT ") + "WHERE c.id IN (SELECT max(id) FROM "
+                    f"captures WHERE url_id IN ({marks}) AND record_type = 'response' GROUP BY url_id)", chunk)}
+                for uid, url, host, etag, last_modified in c.execute(
+                        f"SELECT id, url, host, etag, last_modified FROM urls WHERE id IN ({marks})", chunk):
+                    details[uid] = (url, host, etag, last_modified, previous.get(uid))
+        result = [DueUrl(url=details[uid][0], reason=reason, due_at=due_at, host=details[uid][1],
+                         etag=details[uid][2], last_modified=details[uid][3], previous_capture=details[uid][4])
+                  for due_at, uid, reason in due]
         return result
 
     def record_capture(self, capture: Capture, *, run_id: int | None, policy: RecrawlPolicy) -> Recorded:

@@ -121,6 +121,7 @@ def test_first_run_everything_is_new_in_citation_order(store: SqliteStateStore) 
     due = store.due_urls(T0 + 10, POLICY)
     assert [d.reason for d in due] == ["new"] * 5
     assert due[-1].url == "https://late.example/"
+    assert [d.url for d in due[:4]] == [IMG, A, B, LINK]  # in the order first stored
     assert [d.host for d in due[:4]] == ["img.example", "news.example", "news.example", "other.example"]
     assert all(d.previous_capture is None and d.etag is None for d in due)
     assert [d.url for d in store.due_urls(T0 + 10, POLICY, limit=2)] == [IMG, A]
