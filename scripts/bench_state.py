@@ -6,7 +6,7 @@
 2. record N captures, one transaction each (what a run does per finished URL);
 3. in a fresh process (so its peak RSS is the run's, not this setup's): open the store
    and ask ``due_urls`` an hour later, when every capture is fresh: the no-op run;
-4. the same a week later, when articles and links are due again.
+4. the same a week later, when the article pages are due again.
 
 Figures are wall-clock on a shared machine: repeat and take the best.
 """

@@ -15,4 +15,4 @@ def test_bench_state_small() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "record: 300 captures, one transaction each" in proc.stdout
     assert "due_urls no-op (an hour later): 0 due" in proc.stdout
-    assert "due_urls a week later: 90 due" in proc.stdout  # 3 of 10 roles: articles and links
+    assert "due_urls a week later: 90 due" in proc.stdout  # the 3 article roles of 10; links wait 30 days, images forever
