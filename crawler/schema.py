@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from crawler.errors import StateError
 
-__all__ = ["LATEST", "MIGRATIONS", "host_of", "migrate", "schema_version"]
+__all__ = ["LATEST", "MIGRATIONS", "host_of", "known_version", "migrate", "schema_version"]
 
 _V1: Sequence[str] = (
     """CREATE TABLE runs (
@@ -136,6 +136,13 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def known_version(conn: sqlite3.Connection, *, path: str) -> int:
+    """The schema version, or :class:`StateError` when it is newer than this code knows."""
+    version = schema_version(conn)
+    _refuse_newer(version, path)
+    return version
+
+
 def migrate(conn: sqlite3.Connection, *, path: str, target: int = LATEST) -> int:
     """Bring the schema up to ``target`` (default: the latest); returns the version before.
 
@@ -143,8 +150,7 @@ def migrate(conn: sqlite3.Connection, *, path: str, target: int = LATEST) -> int
     the write lock itself, so two processes opening one new store do not both
     create it.
     """
-    before = schema_version(conn)
-    _refuse_newer(before, path)
+    before = known_version(conn, path=path)
     if before >= target:
         return before
     conn.execute("BEGIN IMMEDIATE")

@@ -94,10 +94,9 @@ class SqliteStateStore:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             if self.readonly:
-                version = schema.schema_version(conn)
+                version = schema.known_version(conn, path=str(self.path))
                 if version == 0:
                     raise StateError(f"{self.path}: not a citecrawl state store (empty schema)")
-                schema.migrate(conn, path=str(self.path), target=version)  # only refuses a newer one
                 if version < schema.LATEST:
                     raise StateError(f"{self.path}: state store schema {version} is older than {schema.LATEST}; "
                                      "the next `citecrawl run` upgrades it")
