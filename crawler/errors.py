@@ -7,7 +7,8 @@ mistakes and for bugs::
     CitecrawlError                 base of everything we raise on purpose
     ├── ConfigError                a wrong key, type or value in a config file or flag
     ├── UsageError                 command-line arguments that cannot work together
-    └── RunLocked                  another run holds the collection's lock (cron overlap)
+    ├── RunLocked                  another run holds the collection's lock (cron overlap)
+    └── StateError                 the state store is missing, unreadable, or newer than this code
 
 Each carries a one-line message meant for a person; the CLI prints it without a
 traceback and exits with the code given in :mod:`crawler.exitcodes`.
@@ -32,4 +33,8 @@ class RunLocked(CitecrawlError):
     """Another ``citecrawl run`` holds the collection's lock."""
 
 
-__all__ = ["CitecrawlError", "ConfigError", "RunLocked", "UsageError"]
+class StateError(CitecrawlError):
+    """The state store (``state.sqlite``) cannot be used: missing, corrupt, or from a newer citecrawl."""
+
+
+__all__ = ["CitecrawlError", "ConfigError", "RunLocked", "StateError", "UsageError"]
