@@ -81,6 +81,34 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(runs)
 
 
+def extractor_agreement() -> None:
+    """The same unchanged page, stored by one extractor and re-extracted by another: which verdict?
+
+    Uses the scrapinghub ground truth as the "stored" text and each extractor's
+    output in ``output/*.json`` as the "found" text; prints the recall quantiles
+    and the share of pages per recall band of the default thresholds.
+    """
+    truth_file = SHARED / "ground-truth.json"
+    if not truth_file.is_file():
+        print("(no ../shared/data: extractor agreement skipped)")
+        return
+    truth = json.loads(truth_file.read_text(encoding="utf-8"))
+    for out in sorted((SHARED / "output").glob("*.json")):
+        found = json.loads(out.read_text(encoding="utf-8"))
+        found = found.get("output", found)          # readability.json wraps its pages
+        recalls = [compare_texts(v["articleBody"], found[k].get("articleBody") or "").recall
+                   for k, v in truth.items() if isinstance(found.get(k), dict)]
+        if len(recalls) < 2:
+            print(f"found={out.stem}: not in the ground truth's format, skipped")
+            continue
+        q = statistics.quantiles(recalls, n=10)
+        bands = [sum(r >= 0.97 for r in recalls), sum(0.85 <= r < 0.97 for r in recalls),
+                 sum(0.40 <= r < 0.85 for r in recalls), sum(r < 0.40 for r in recalls)]
+        share = " / ".join(f"{b / len(recalls):.0%}" for b in bands)
+        print(f"stored=truth found={out.stem:<12} pages {len(recalls)}  recall p10 {q[0]:.3f} median "
+              f"{statistics.median(recalls):.3f}  unchanged/minor/major/different {share}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -103,6 +131,7 @@ def main() -> None:
         t = timed(lambda b=b: compare_texts(stored, b), args.repeat)
         size = sum(len(p.encode()) for p in stored) // 1000
         print(f"en {name:<30} {t * 1000:7.1f} ms  ({size} KB stored)")
+    extractor_agreement()
 
 
 if __name__ == "__main__":
