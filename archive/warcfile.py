@@ -168,6 +168,15 @@ class WarcFile:
         self._fh.flush()
         os.fsync(self._fh.fileno())
 
+    def abandon(self) -> None:
+        """Close the handle after a failed write, leaving ``NAME.open`` for :func:`recover` to mend."""
+        if not self.closed:
+            self.closed = True
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+
     def close(self) -> Path:
         """fsync, rename ``NAME.open`` → ``NAME``, fsync the folder, write the index; returns the final path."""
         if self.closed:

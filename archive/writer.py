@@ -278,7 +278,10 @@ class WarcWriter:
         with trio.CancelScope(shield=True):
             if self._broken is None:
                 await trio.to_thread.run_sync(self._close_file)
-            # after an error the file stays .open: recover() keeps its complete records
+            elif self._file is not None:
+                # after an error the file stays .open: recover() keeps its complete records
+                self._file.abandon()
+                self._file = None
 
 
 @asynccontextmanager
@@ -309,5 +312,10 @@ async def open_warc_writer(directory: str | os.PathLike[str], *, prefix: str = "
             finally:
                 with trio.CancelScope(shield=True):
                     await writer._send.aclose()   # the owner drains what was queued, then ends
+    except BaseExceptionGroup as group:
+        # the owner never raises, so a group holds the caller's own exception: give it back unwrapped
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
     finally:
         await writer._finish()
