@@ -19,7 +19,8 @@ import base64
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -27,10 +28,14 @@ from typing import IO, Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-__all__ = ["LoadedRecord", "ReadFault", "StoredRecord", "iter_records", "load_record"]
+__all__ = ["WARC_SUFFIXES", "LoadedRecord", "ReadFault", "StoredRecord", "find_warc_files", "iter_records", "load_record"]
 
 _CHUNK = 1 << 16
+#: file names a folder scan picks up (``.open`` files are being written: see archive.warcfile.recover)
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _MIME_SPLIT = re.compile(r"[;\s]")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,8 @@ class StoredRecord:
 
 @dataclass(frozen=True, slots=True)
 class ReadFault:
-    """A problem in a file. ``fatal``: reading stopped here; otherwise the record was still read."""
+    """A problem in a file. ``fatal``: the file is damaged (records were lost; reading stops at
+    most faults, skips past a few); otherwise a warning about a record that was still read."""
 
     path: str
     offset: int
@@ -131,8 +137,11 @@ def _summary(rec: ArcWarcRecord, filename: str, offset: int, length: int, digest
 def iter_records(path: str | os.PathLike[str]) -> Iterator[StoredRecord | ReadFault]:
     """Every readable record of a file with its offset and length; faults as values, never raised.
 
-    A missing ``WARC-Payload-Digest`` on a response or resource is computed
-    (sha1 over the stored payload, as pywb's cdxj-indexer does).
+    A missing ``WARC-Payload-Digest`` on a response, resource or metadata record
+    is computed (sha1 over the stored payload, as pywb's cdxj-indexer does). A
+    last record cut short (a clipped gzip member, a block shorter than its
+    Content-Length: warcio reads those without complaint) is reported as a fault
+    and not yielded.
     """
     p = Path(path)
     name = p.name
@@ -145,23 +154,72 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[StoredRecord | ReadFa
         it = _QuietIterator(fh, arc2warc=True)
         last_end = 0
         seen_warnings = 0
+        pending: StoredRecord | None = None
         try:
             for rec in it:
                 digest = rec.rec_headers.get_header("WARC-Payload-Digest")
-                if digest is None and rec.rec_type in ("response", "resource"):
+                if digest is None and rec.rec_type in ("response", "resource", "metadata"):
                     digest = _digest_of_stream(rec.raw_stream)
                 offset, length = it.get_record_offset(), it.get_record_length()
                 last_end = offset + length
                 for w_offset, message in it.warnings[seen_warnings:]:
                     yield ReadFault(str(p), w_offset, message, fatal=False)
                 seen_warnings = len(it.warnings)
-                if rec.rec_type == "warcinfo" and not rec.rec_headers.get_header("WARC-Target-URI"):
-                    yield _summary(rec, name, offset, length, None)
-                else:
-                    yield _summary(rec, name, offset, length, digest)
+                if _bogus_arc(rec):
+                    yield ReadFault(str(p), offset, "not a WARC or ARC record (a text line read as an ARC header)")
+                    continue
+                if pending is not None:
+                    yield pending
+                pending = _summary(rec, name, offset, length, None if rec.rec_type == "warcinfo" else digest)
         except Exception as exc:  # warcio raises many types on broken input; a file fault, not a crash
+            if pending is not None:
+                yield pending
+                pending = None
             message = " ".join(str(exc).split()) or type(exc).__name__
-            yield ReadFault(str(p), last_end, f"{type(exc).__name__}: {message[:200]}")
+            if "non-chunked gzip" in message:
+                yield ReadFault(str(p), 0, "whole-file gzip, not one gzip member per record: only the first "
+                                "record is readable at an offset (fix: warcio recompress IN OUT)")
+            else:
+                yield ReadFault(str(p), max(last_end, 0), f"{type(exc).__name__}: {message[:200]}")
+            return
+        if pending is not None:
+            clipped = _clipped(fh, pending.offset)
+            if clipped:
+                yield ReadFault(str(p), pending.offset, clipped)
+            else:
+                yield pending
+
+
+def _bogus_arc(rec: ArcWarcRecord) -> bool:
+    """warcio reads any line of five words as an ARC header, dating it 2999-12-31 when the date is not one."""
+    return (rec.rec_headers.get_header("WARC-Date") or "").startswith("2999-12-31T23:59:59")
+
+
+def _clipped(fh: IO[bytes], offset: int) -> str | None:
+    """Why the record at ``offset`` (the file's last) is incomplete, or ``None`` if it is whole."""
+    size = fh.seek(0, os.SEEK_END)
+    fh.seek(offset)
+    if fh.read(2) == b"\x1f\x8b":
+        fh.seek(offset)
+        d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            while piece := fh.read(_CHUNK):
+                d.decompress(piece, 0)
+                if d.eof:
+                    return None
+        except zlib.error as exc:
+            return f"corrupt gzip member: {exc}"
+        return "gzip member clipped: the last record is incomplete"
+    fh.seek(offset)
+    head = fh.read(_CHUNK)
+    if not head.startswith(b"WARC/"):
+        return None                                   # ARC: no Content-Length to hold it against
+    m = _HEAD_END.search(head)
+    cl = _CONTENT_LENGTH.search(head[: m.start()] if m else head)
+    if m is None or cl is None:
+        return None
+    missing = m.end() + int(cl.group(1)) - (size - offset)
+    return f"file ends {missing} bytes short of the last record's Content-Length" if missing > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,3 +258,21 @@ def load_record(path: str | os.PathLike[str], offset: int) -> LoadedRecord:
             _, _, reason = (http.statusline or "").partition(" ")
             headers = tuple(http.headers)
         return LoadedRecord(rec.rec_type, tuple(rec.rec_headers.headers), status, reason or "", headers, payload)
+
+
+def find_warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files named as given, and every WARC/ARC file under each folder (recursively, sorted).
+
+    A named file is taken whatever its name, so a foreign ``.warc.gz.bad`` can be
+    read on purpose; a missing path raises ``FileNotFoundError``.
+    """
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(WARC_SUFFIXES))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"no such file or folder: {p}")
+    return list(dict.fromkeys(out))
