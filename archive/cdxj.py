@@ -1,0 +1,158 @@
+"""CDXJ indexes, line for line what pywb's ``cdxj-indexer`` writes.
+
+A line is ``<SURT key> <14-digit timestamp> <JSON>``; the JSON has ``url``,
+``mime``, ``status``, ``digest``, ``length``, ``offset``, ``filename`` (numbers
+as strings, as cdxj-indexer writes them) and, for 3xx answers, ``location``
+(an extra key replay tools ignore and ours uses). Indexed records are
+``response``, ``revisit``, ``resource`` and ``metadata``, except resource and
+metadata records of ``application/warc-fields`` (cdxj-indexer's default set).
+Files are sorted by raw bytes (``LC_ALL=C sort``), so pywb can binary-search them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.reader import ReadFault, StoredRecord, iter_records
+from archive.surt import surt_key
+
+__all__ = [
+    "INDEXED_TYPES",
+    "CdxjEntry",
+    "IndexReport",
+    "entry_for",
+    "index_files",
+    "parse_cdxj_line",
+    "read_cdxj",
+    "timestamp14",
+    "write_cdxj",
+]
+
+INDEXED_TYPES = frozenset({"response", "revisit", "resource", "metadata"})
+
+
+def timestamp14(warc_date: str) -> str:
+    """``2024-05-01T12:00:00.123456Z`` → ``20240501120000`` (also ARC's 14-digit dates, kept).
+
+    >>> timestamp14("2024-05-01T12:00:00.123456Z")
+    '20240501120000'
+    >>> timestamp14("20080430204825")
+    '20080430204825'
+    """
+    digits = "".join(c for c in warc_date.split(".")[0] if c.isdigit())
+    return (digits + "00000000000000")[:14]
+
+
+@dataclass(frozen=True, slots=True)
+class CdxjEntry:
+    key: str
+    timestamp: str
+    fields: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.fields.get("url", "")
+
+    def line(self) -> str:
+        return f"{self.key} {self.timestamp} {json.dumps(self.fields)}"
+
+
+def entry_for(rec: StoredRecord) -> CdxjEntry | None:
+    """The index line of one record, or ``None`` for records pywb does not index."""
+    if rec.record_type not in INDEXED_TYPES or not rec.url:
+        return None
+    if rec.record_type in ("resource", "metadata") and rec.content_type == "application/warc-fields":
+        return None
+    mime: str | None
+    if rec.record_type == "revisit":
+        mime = "warc/revisit"
+    elif rec.record_type == "response":
+        mime = rec.http_mime
+    else:
+        mime = (rec.content_type or "").split(";")[0].split()[0] if (rec.content_type or "").strip() else None
+    fields: dict[str, str] = {"url": rec.url}
+    if mime:
+        fields["mime"] = mime
+    if rec.status is not None:
+        fields["status"] = str(rec.status)
+    if rec.payload_digest:
+        fields["digest"] = rec.payload_digest
+    fields["length"] = str(rec.length)
+    fields["offset"] = str(rec.offset)
+    fields["filename"] = rec.filename
+    if rec.location:
+        fields["location"] = rec.location
+    return CdxjEntry(surt_key(rec.url), timestamp14(rec.date), fields)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexReport:
+    entries: tuple[CdxjEntry, ...]
+    faults: tuple[ReadFault, ...]
+    files: int
+    records: int          # every record read, indexed or not
+
+    @property
+    def broken_files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.path for f in self.faults if f.fatal))
+
+
+def index_files(paths: Iterable[str | os.PathLike[str]]) -> IndexReport:
+    """Index every readable record of every file; faults are collected, never raised."""
+    entries: list[CdxjEntry] = []
+    faults: list[ReadFault] = []
+    files = records = 0
+    for path in paths:
+        files += 1
+        for item in iter_records(path):
+            if isinstance(item, ReadFault):
+                faults.append(item)
+                continue
+            records += 1
+            entry = entry_for(item)
+            if entry is not None:
+                entries.append(entry)
+    return IndexReport(tuple(entries), tuple(faults), files, records)
+
+
+def write_cdxj(entries: Iterable[CdxjEntry], path: str | os.PathLike[str]) -> Path:
+    """Write sorted lines atomically (temporary file, fsync, rename): an index is never half-written."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lines = sorted(e.line().encode("utf-8") for e in entries)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for line in lines:
+                fh.write(line + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def parse_cdxj_line(line: str) -> CdxjEntry:
+    """One CDXJ line back into an entry; ``ValueError`` if it is not one."""
+    key, sep, rest = line.rstrip("\n").partition(" ")
+    timestamp, sep2, data = rest.partition(" ")
+    if not (sep and sep2):
+        raise ValueError(f"not a CDXJ line: {line[:80]!r}")
+    fields = json.loads(data)
+    if not isinstance(fields, dict):
+        raise ValueError(f"CDXJ JSON is not an object: {line[:80]!r}")
+    return CdxjEntry(key, timestamp, {str(k): str(v) for k, v in fields.items()})
+
+
+def read_cdxj(path: str | os.PathLike[str]) -> Iterator[CdxjEntry]:
+    with Path(path).open("r", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip() and not line.startswith("!"):
+                yield parse_cdxj_line(line)

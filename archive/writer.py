@@ -1,0 +1,321 @@
+"""The WARC writer: one trio task owns the open file; the work runs in a thread.
+
+::
+
+    async with open_warc_writer(collection / "warcs", prefix="citecrawl",
+                                warcinfo=warcinfo_fields(...)) as writer:
+        result = await writer.write_exchange(exchange, metadata=capture_metadata(...))
+        ...
+        await writer.checkpoint()        # now the state store may point at result.response
+
+Callers never touch the file. Each call becomes a job on a bounded channel
+(back-pressure: a slow disk slows the fetchers); the owner task runs jobs one at
+a time in a worker thread (digesting, gzip at ``gzip_level``), so the event loop
+never stalls on compression. All records of one capture (response or revisit,
+request, metadata) land in the same file; a file is closed (fsync, renamed from
+``.open``, indexed into ``index_dir``) once it passes ``rollover_bytes`` and when
+the writer closes, even on error or cancellation. A record's
+:class:`~archive.warcfile.RecordLocation` is returned once the record is written
+to the OS; it is on disk for sure after :meth:`WarcWriter.checkpoint` or close.
+
+**Revisits.** A response whose payload digest equals that of an earlier capture of
+the same URL (earlier in this run, or before: ``earlier_capture`` is asked, the
+state store's lookup) is written as an ``identical-payload-digest`` revisit. A 304
+answer is written as a ``server-not-modified`` revisit pointing at the earlier
+capture when known. Truncated bodies are always stored in full, never deduplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import trio
+
+from archive.exchange import Exchange
+from archive.records import (
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    CaptureRef,
+    DigestAlgorithm,
+    Record,
+    capture_records,
+    metadata_record,
+    new_record_id,
+    payload_digest,
+    revisit_record,
+    warcinfo_record,
+)
+from archive.warcfile import RecordLocation, WarcFile, crawl_host, next_serial, warc_filename
+
+__all__ = ["CaptureResult", "WarcWriter", "WriterStatistics", "open_warc_writer"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    """Where one capture's records landed, and what the state store should remember."""
+
+    response: RecordLocation            # the response or revisit record
+    request: RecordLocation
+    metadata: RecordLocation | None
+    payload_digest: str | None
+    revisit_of: CaptureRef | None       # set when the response was written as a revisit
+
+    @property
+    def is_revisit(self) -> bool:
+        return self.response.record_type == "revisit"
+
+    @property
+    def capture_ref(self) -> CaptureRef | None:
+        """The original this capture stands for: itself for a response, its referent for a revisit."""
+        if self.is_revisit:
+            return self.revisit_of
+        if self.payload_digest is None or self.response.target_uri is None:
+            return None
+        return CaptureRef(self.response.target_uri, self.response.record_id, self.response.date, self.payload_digest)
+
+
+@dataclass(frozen=True, slots=True)
+class WriterStatistics:
+    records: int
+    bytes_written: int        # bytes on disk (compressed), closed files and the open one
+    responses: int
+    revisits: int
+    files_closed: int
+    open_file: str | None
+    queued: int
+
+
+@dataclass(slots=True)
+class _Job:
+    work: Callable[[str], list[RecordLocation]]     # given the warcinfo ID, writes and returns locations
+    done: trio.Event
+    result: list[RecordLocation] | None = None
+    error: BaseException | None = None
+
+
+def _fields(info: Sequence[tuple[str, str]] | Mapping[str, Any]) -> list[tuple[str, str]]:
+    if isinstance(info, Mapping):
+        return [(k, v if isinstance(v, str) else json.dumps(v, sort_keys=True, separators=(",", ":")))
+                for k, v in info.items()]
+    return list(info)
+
+
+class WarcWriter:
+    """Use :func:`open_warc_writer`; see the module docstring."""
+
+    def __init__(self, directory: Path, *, prefix: str, gzip_level: int, rollover_bytes: int,
+                 digest: DigestAlgorithm, warcinfo: Sequence[tuple[str, str]] | Mapping[str, Any],
+                 index_dir: Path | None, earlier_capture: Callable[[str], CaptureRef | None] | None,
+                 new_id: Callable[[], str], now: Callable[[], datetime], host: str, queue: int) -> None:
+        self.directory = directory
+        self.prefix, self.gzip_level, self.rollover_bytes, self.digest = prefix, gzip_level, rollover_bytes, digest
+        self.index_dir = index_dir
+        self._warcinfo = _fields(warcinfo)
+        self._earlier_capture = earlier_capture
+        self._new_id, self._now, self._host = new_id, now, host
+        self._send, self._receive = trio.open_memory_channel[_Job](queue)
+        self._file: WarcFile | None = None
+        self._warcinfo_id = ""
+        self._seen: dict[str, CaptureRef] = {}
+        self._closed_paths: list[Path] = []
+        self._closed_bytes = 0
+        self._records = self._responses = self._revisits = 0
+        self._broken: BaseException | None = None
+
+    # -- the public calls (any task) ---------------------------------------------------------------
+
+    async def write_exchange(self, exchange: Exchange, *, metadata: Sequence[tuple[str, str]] | None = None,
+                             dedupe: bool = True) -> CaptureResult:
+        """Archive one exchange: response (or revisit), request, and a metadata record if given."""
+        if exchange.response.status == 304:
+            earlier = self._earlier_capture(exchange.url) if self._earlier_capture else None
+            return await self._capture(exchange, None, earlier, metadata, force_profile=PROFILE_NOT_MODIFIED,
+                                       prefer_run=True)
+        digest = await trio.to_thread.run_sync(payload_digest, exchange.body, exchange.body_length, self.digest)
+        earlier = None
+        if dedupe and exchange.truncated is None and self._earlier_capture is not None:
+            earlier = self._earlier_capture(exchange.url)
+        return await self._capture(exchange, digest, earlier, metadata, dedupe=dedupe and exchange.truncated is None)
+
+    async def write_revisit(self, exchange: Exchange, *, profile: str, refers_to: CaptureRef | None,
+                            metadata: Sequence[tuple[str, str]] | None = None) -> CaptureResult:
+        """Write a revisit of the given profile whatever the digests say (the caller decided)."""
+        digest = None
+        if profile == PROFILE_IDENTICAL:
+            digest = await trio.to_thread.run_sync(payload_digest, exchange.body, exchange.body_length, self.digest)
+        return await self._capture(exchange, digest, refers_to, metadata, force_profile=profile, prefer_run=False)
+
+    async def write_record(self, record: Record) -> RecordLocation:
+        """Write any prepared record (a resource, a log) into the current file."""
+        locations = await self._submit(lambda _info_id: self._write([record]))
+        return locations[0]
+
+    async def checkpoint(self) -> None:
+        """fsync the open file: every location returned so far is now durable."""
+        await self._submit(self._sync)
+
+    def statistics(self) -> WriterStatistics:
+        current = self._file.size if self._file is not None else 0
+        return WriterStatistics(self._records, self._closed_bytes + current, self._responses, self._revisits,
+                                len(self._closed_paths), self._file.name if self._file else None,
+                                self._send.statistics().current_buffer_used)
+
+    @property
+    def closed_files(self) -> tuple[Path, ...]:
+        return tuple(self._closed_paths)
+
+    # -- inside the owner's thread -----------------------------------------------------------------
+
+    async def _capture(self, exchange: Exchange, digest: str | None, earlier: CaptureRef | None,
+                       metadata: Sequence[tuple[str, str]] | None, *, force_profile: str | None = None,
+                       dedupe: bool = True, prefer_run: bool = True) -> CaptureResult:
+        box: dict[str, Any] = {}
+
+        def work(info_id: str) -> list[RecordLocation]:
+            ref = (self._seen.get(exchange.url) or earlier) if prefer_run else earlier
+            profile = force_profile
+            if profile is None and dedupe and ref is not None and ref.payload_digest == digest:
+                profile = PROFILE_IDENTICAL
+            if profile is None:
+                pair = capture_records(exchange, new_id=self._new_id, algorithm=self.digest,
+                                       warcinfo_id=info_id, payload_digest_value=digest)
+            else:
+                pair = revisit_record(exchange, profile=profile, refers_to=ref, new_id=self._new_id,
+                                      algorithm=self.digest, warcinfo_id=info_id, payload_digest_value=digest)
+                box["ref"] = ref
+            records = list(pair.records)
+            if metadata is not None:
+                records.append(metadata_record(exchange.url, metadata, date=exchange.date, record_id=self._new_id(),
+                                               concurrent_to=pair.response.record_id, algorithm=self.digest,
+                                               warcinfo_id=info_id))
+            locations = self._write(records)
+            if profile is None:
+                self._responses += 1
+                loc = locations[0]
+                if digest is not None and exchange.truncated is None:
+                    self._seen[exchange.url] = CaptureRef(exchange.url, loc.record_id, loc.date, digest)
+            else:
+                self._revisits += 1
+            return locations
+
+        locations = await self._submit(work)
+        response = locations[0]
+        return CaptureResult(response, locations[1], locations[2] if len(locations) > 2 else None,
+                             response.payload_digest, box.get("ref"))
+
+    def _write(self, records: Sequence[Record]) -> list[RecordLocation]:
+        if self._file is None:
+            raise RuntimeError("no open file")  # _run_job opens one first
+        locations = self._file.write(records)
+        self._records += len(records)
+        return locations
+
+    def _sync(self, _info_id: str) -> list[RecordLocation]:
+        if self._file is not None:
+            self._file.sync()
+        return []
+
+    def _open_file(self) -> None:
+        when = self._now()
+        name = warc_filename(self.prefix, when, next_serial(self.directory, self.prefix), self._host,
+                             gzip=self.gzip_level > 0)
+        self._file = WarcFile(self.directory, name, gzip_level=self.gzip_level, index_dir=self.index_dir)
+        self._warcinfo_id = self._new_id()
+        info = warcinfo_record(name, self._warcinfo, date=when, record_id=self._warcinfo_id, algorithm=self.digest)
+        self._write([info])
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            f, self._file = self._file, None
+            self._closed_bytes += f.size
+            self._closed_paths.append(f.close())
+
+    def _run_job(self, work: Callable[[str], list[RecordLocation]]) -> list[RecordLocation]:
+        if work == self._sync and self._file is None:
+            return []
+        if self._file is None:
+            self._open_file()
+        result = work(self._warcinfo_id)
+        if self._file is not None and self._file.size >= self.rollover_bytes:
+            self._close_file()
+        return result
+
+    # -- the owner task ----------------------------------------------------------------------------
+
+    async def _submit(self, work: Callable[[str], list[RecordLocation]]) -> list[RecordLocation]:
+        if self._broken is not None:
+            raise RuntimeError(f"WARC writer stopped after an error: {self._broken!r}") from self._broken
+        job = _Job(work, trio.Event())
+        await self._send.send(job)
+        await job.done.wait()
+        if job.error is not None:
+            raise job.error
+        assert job.result is not None
+        return job.result
+
+    async def _own(self) -> None:
+        async with self._receive:
+            async for job in self._receive:
+                if self._broken is not None:
+                    job.error = RuntimeError(f"WARC writer stopped after an error: {self._broken!r}")
+                else:
+                    try:
+                        job.result = await trio.to_thread.run_sync(self._run_job, job.work)
+                    except Exception as exc:   # disk full, a bug: the caller re-raises it
+                        self._broken = job.error = exc
+                job.done.set()
+
+    async def _finish(self) -> None:
+        with trio.CancelScope(shield=True):
+            if self._broken is None:
+                await trio.to_thread.run_sync(self._close_file)
+            elif self._file is not None:
+                # after an error the file stays .open: recover() keeps its complete records
+                self._file.abandon()
+                self._file = None
+
+
+@asynccontextmanager
+async def open_warc_writer(directory: str | os.PathLike[str], *, prefix: str = "citecrawl", gzip_level: int = 6,
+                           rollover_bytes: int = 1_000_000_000, digest: DigestAlgorithm = "sha1",
+                           warcinfo: Sequence[tuple[str, str]] | Mapping[str, Any] = (),
+                           index_dir: str | os.PathLike[str] | None = None,
+                           earlier_capture: Callable[[str], CaptureRef | None] | None = None,
+                           new_id: Callable[[], str] = new_record_id,
+                           now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                           host: str | None = None, queue: int = 8) -> AsyncIterator[WarcWriter]:
+    """A :class:`WarcWriter` whose owner task lives as long as this block.
+
+    ``index_dir`` defaults to ``directory/../indexes`` (the collection layout);
+    ``earlier_capture(url)`` is the state store's lookup for cross-run revisits.
+    """
+    d = Path(directory)
+    await trio.to_thread.run_sync(lambda: d.mkdir(parents=True, exist_ok=True))
+    writer = WarcWriter(d, prefix=prefix, gzip_level=gzip_level, rollover_bytes=rollover_bytes, digest=digest,
+                        warcinfo=warcinfo, index_dir=Path(index_dir) if index_dir is not None else d.parent / "indexes",
+                        earlier_capture=earlier_capture, new_id=new_id, now=now, host=host or crawl_host(),
+                        queue=queue)
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(writer._own)
+            try:
+                yield writer
+            finally:
+                with trio.CancelScope(shield=True):
+                    await writer._send.aclose()   # the owner drains what was queued, then ends
+    except BaseExceptionGroup as group:
+        # the owner never raises, so a group holds the caller's own exception: give it back unwrapped
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    finally:
+        await writer._finish()
