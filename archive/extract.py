@@ -60,6 +60,8 @@ _TAG_BONUS = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 
               "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
 _ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
 _CLEAN_CANDIDATES = "div, section, ul, ol, table, aside, figure, form, header, footer, dl, center"
+_CLIMB_GROWTH = 1.6
+_BODY_MARK = re.compile(r"(?:article|story|post|entry|news|blog)[-_]?(?:body|content|text)|articlebody", re.I)
 _SENTENCE_END = re.compile(r"[.!?。！？\"”’)]\s*$")
 
 
@@ -111,10 +113,10 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], 
     paragraphs: list[str] = []
     if body is not None:
         tree.strip_tags(JUNK_TAGS)
-        _remove_boilerplate(body)
-        containers = _choose_containers(body)
+        paras = _collect_paragraphs(body)
+        paras = _remove_boilerplate(body, paras)
         drop = {_norm(t) for t in (meta.title, meta.headline) if t}
-        for node in containers:
+        for node in _choose_containers(body, paras):
             paragraphs.extend(_paragraphs(node, drop))
         paragraphs = _dedupe(paragraphs)
     weight = sum(map(text_weight, paragraphs))
@@ -125,33 +127,17 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], 
     return tuple(paragraphs), "dom" if paragraphs else "none"
 
 
-def _remove_boilerplate(body: LexborNode) -> None:
-    """Drop hidden elements and those whose class/id/role say they are around the article.
+class _Para:
+    """A paragraph-like element: its text measures and its ancestors (nearest first)."""
 
-    Elements are visited last-first (children before their ancestors), so a
-    removed element is never touched again. An element that holds more than
-    half of the page's text, or the ``itemprop=articleBody`` element, stays.
-    """
-    total = max(1, text_weight(body.text(deep=True)))
-    protected = {n.mem_id for n in body.css(_ARTICLE_MARK)}
-    for node in reversed(body.css(_HIDDEN)):
-        if node.mem_id not in protected and text_weight(node.text(deep=True)) < 0.3 * total:
-            node.decompose()
-    for node in reversed(body.css("[class], [id], [role]")):
-        attrs = node.attributes
-        role = (attrs.get("role") or "").strip().lower()
-        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if role in _NEGATIVE_ROLES or (len(hint) > 1 and is_negative_hint(hint)):
-            if node.mem_id in protected or node.tag in ("html", "body"):
-                continue
-            share = text_weight(node.text(deep=True)) / total
-            if share < 0.5 or (_COMMENTISH.search(hint) and share < 0.9):
-                node.decompose()
+    __slots__ = ("chain", "node", "points", "weight")
+
+    def __init__(self, node: LexborNode, weight: int, points: int, chain: list[LexborNode]) -> None:
+        self.node, self.weight, self.points, self.chain = node, weight, points, chain
 
 
-def _choose_containers(body: LexborNode) -> list[LexborNode]:
-    scores: dict[int, float] = {}
-    nodes: dict[int, LexborNode] = {}
+def _collect_paragraphs(body: LexborNode) -> list[_Para]:
+    """``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count."""
     seen_br: set[int] = set()
     sources = list(body.css("p, pre, td"))
     for br in body.css("br"):
@@ -159,29 +145,107 @@ def _choose_containers(body: LexborNode) -> list[LexborNode]:
         if parent is not None and parent.mem_id not in seen_br and parent.tag not in ("p", "pre", "td"):
             seen_br.add(parent.mem_id)
             sources.append(parent)
-    for para in sources:
-        text = para.text(deep=para.mem_id not in seen_br)
+    out = []
+    for node in sources:
+        text = node.text(deep=node.mem_id not in seen_br)
         weight = text_weight(text)
         if weight < _MIN_PARAGRAPH:
             continue
-        points = 1 + punctuation_count(text) + min(weight // 100, 3)
-        node = para.parent
-        for share in _ANCESTOR_SHARE:
-            if node is None or node.tag in ("html", None):
-                break
+        links = node.css("a")
+        if links and sum(len(a.text(deep=True)) for a in links) > 0.5 * len(text):
+            continue  # a teaser or a link list, not prose
+        chain = []
+        up = node.parent
+        while up is not None and up.tag not in ("html", "#document", None):
+            chain.append(up)
+            up = up.parent
+        out.append(_Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
+    return out
+
+
+def _content(paras: list[_Para]) -> dict[int, int]:
+    """Paragraph weight held by every ancestor."""
+    content: dict[int, int] = {}
+    for para in paras:
+        for node in para.chain:
+            key = node.mem_id
+            content[key] = content.get(key, 0) + para.weight
+    return content
+
+
+def _remove_boilerplate(body: LexborNode, paras: list[_Para]) -> list[_Para]:
+    """Drop hidden elements and those whose class/id/role say they are around the article.
+
+    An element is kept when it holds a large share of the page's paragraph text
+    (a layout class like ``with-sidebar`` on the main column must not take the
+    article with it), unless its words say comments. Elements are visited
+    last-first (children before ancestors), so a removed element is never
+    touched again. Returns the paragraphs that are left.
+    """
+    content = _content(paras)
+    total = max(1, sum(p.weight for p in paras))
+    protected = {n.mem_id for n in body.css(_ARTICLE_MARK)}
+    removed: set[int] = set()
+    for node in reversed(body.css("[class], [id], [role]")):
+        attrs = node.attributes
+        role = (attrs.get("role") or "").strip().lower()
+        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if role in _NEGATIVE_ROLES or (len(hint) > 1 and is_negative_hint(hint)):
+            key = node.mem_id
+            if key in protected or node.tag in ("html", "body"):
+                continue
+            share = content.get(key, 0) / total
+            if share < 0.3 or (_COMMENTISH.search(hint) and share < 0.9):
+                removed.add(key)
+                node.decompose()
+    if not removed:
+        return paras
+    return [p for p in paras if p.node.mem_id not in removed and not any(n.mem_id in removed for n in p.chain)]
+
+
+def _choose_containers(body: LexborNode, paras: list[_Para]) -> list[LexborNode]:
+    if not paras:
+        return [body]
+    scores: dict[int, float] = {}
+    nodes: dict[int, LexborNode] = {}
+    for para in paras:
+        for node, share in zip(para.chain, _ANCESTOR_SHARE, strict=False):
             key = node.mem_id
             if key not in scores:
                 nodes[key] = node
                 scores[key] = _initial_score(node)
-            scores[key] += points * share
-            node = node.parent
-    if not scores:
-        return [body]
+            scores[key] += para.points * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
     final = {key: scores[key] * (1 - _link_density(nodes[key])) for key in ranked}
     top_key = max(final, key=final.__getitem__)
-    top = nodes[top_key]
-    return _with_siblings(top, final[top_key], scores, nodes)
+    top = _climb(nodes[top_key], _content(paras))
+    return _with_siblings(top, final.get(top.mem_id, final[top_key]), scores)
+
+
+def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
+    """Go up to an ancestor that holds clearly more paragraph text (an article split into blocks).
+
+    Never past an ``<article>`` or an element marked as the article body: pages
+    that load the next stories below the first hold more text further up.
+    """
+    best, best_content = top, content.get(top.mem_id, 0)
+    if top.tag == "article" or _is_body_marked(top):
+        return top
+    node = top.parent
+    while node is not None and node.tag not in ("body", "html", None):
+        if (node.tag == "article" or _is_body_marked(node)) and content.get(node.mem_id, 0) >= best_content:
+            return node  # an <article> or a marked body is a whole; above it lie other stories
+        held = content.get(node.mem_id, 0)
+        if held >= best_content * _CLIMB_GROWTH:
+            best, best_content = node, held
+        node = node.parent
+    return best
+
+
+def _is_body_marked(node: LexborNode) -> bool:
+    """Class, id or itemprop name the article body itself (``article-body``, ``entry-content`` …)."""
+    attrs = node.attributes
+    return bool(_BODY_MARK.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemprop') or ''}"))
 
 
 def _initial_score(node: LexborNode) -> float:
@@ -206,11 +270,10 @@ def _link_density(node: LexborNode) -> float:
     return min(1.0, linked / total)
 
 
-def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
-                   nodes: dict[int, LexborNode]) -> list[LexborNode]:
+def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float]) -> list[LexborNode]:
     parent = top.parent
-    if parent is None or top.tag == "body":
-        return [top]
+    if parent is None or top.tag == "body" or _is_body_marked(top):
+        return [top]  # a container marked as the article body has no article siblings
     threshold = max(10.0, top_score * 0.2)
     top_class = top.attributes.get("class")
     out: list[LexborNode] = []
@@ -249,7 +312,11 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
 
 
 def _clean_inside(node: LexborNode) -> None:
-    """Drop link lists, empty shells and widget-like blocks inside the chosen container (last-first)."""
+    """Drop hidden parts, link lists and empty shells inside the chosen container (last-first)."""
+    total = max(1, len(node.text(deep=True)))
+    for el in reversed(node.css(_HIDDEN)):
+        if len(el.text(deep=True)) < 0.3 * total:
+            el.decompose()
     for el in reversed(node.css(_CLEAN_CANDIDATES)):
         text = el.text(deep=True)
         weight = text_weight(text)
@@ -269,7 +336,7 @@ def _dedupe(lines: list[str]) -> list[str]:
     out = []
     for line in lines:
         key = _norm(line)
-        if key in seen and len(line) < 200:
+        if key in seen and text_weight(line) < 100:
             continue
         seen.add(key)
         out.append(line)

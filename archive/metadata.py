@@ -376,6 +376,8 @@ def clean_title(title: str, *, site_name: str | None = None, url: str | None = N
     'Storm hits coast'
     >>> clean_title("Google Stadia: So Many Ways to Play")
     'Google Stadia: So Many Ways to Play'
+    >>> clean_title("Council approves the new budget | Planet"), clean_title("Ups - and downs")
+    ('Council approves the new budget', 'Ups - and downs')
     """
     title = _squash(title)
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
@@ -403,7 +405,11 @@ def clean_title(title: str, *, site_name: str | None = None, url: str | None = N
     while len(parts) > 1 and is_site(parts[0]):
         parts.pop(0)
     if len(parts) == len(_TITLE_SEPARATORS.split(title)):
-        return title  # nothing recognised as the site: keep the title whole
+        # nothing recognised as the site: a short last part after a long headline is still one
+        first, last = parts[0].split(), parts[-1].split()
+        if len(parts) == 2 and len(last) <= 4 and len(first) >= max(3, 2 * len(last)):
+            return parts[0].strip()
+        return title
     kept = parts[0]
     start = title.find(kept)
     end = title.find(parts[-1], start) + len(parts[-1])

@@ -20,7 +20,7 @@ from crawler.errors import CitecrawlError, ConfigError, RunLocked, UsageError
 __all__ = ["build_parser", "main"]
 
 #: sub-commands in the order ``--help`` lists them
-COMMANDS: tuple[str, ...] = ("scan",)
+COMMANDS: tuple[str, ...] = ("scan", "extract")
 
 DESCRIPTION = """\
 Keep the sources of a news corpus alive: collect every URL the stored article
