@@ -55,7 +55,8 @@ BLOCK_TAGS = frozenset({
 _NEGATIVE_WORDS = frozenset(["comment", "comments", "commento", "disqus", "replies", "respond", "share", "sharing", "shares", "sharebar", "social", "sociable", "addthis", "sharethis", "related", "recommended", "recommendations", "recommendation", "morestories", "readmore", "mostread", "mostpopular", "mostviewed", "popular", "trending", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo", "promos", "promoted", "ad", "ads", "adslot", "adunit", "adcontainer", "adwrapper", "dfp", "gpt", "outbrain", "taboola", "zergnet", "revcontent", "cookie", "cookies", "consent", "gdpr", "cmp", "banner", "breadcrumb", "breadcrumbs", "pagination", "pager", "sidebar", "popup", "modal", "overlay", "masthead", "footer", "sitefooter", "header", "siteheader", "topbar", "toolbar", "navbar", "nav", "navigation", "menu", "skiplink", "print", "tags", "taglist", "keywords", "authorbio", "aboutauthor", "byline", "dateline", "timestamp", "meta", "postmeta", "entrymeta", "caption", "credit", "credits", "hidden", "visuallyhidden", "sr", "only", "screenreadertext", "offscreen", "rss", "shoutbox", "skyscraper", "supplemental", "combx", "remark", "jumplink", "seealso", "nextarticle", "prevarticle", "paywall", "login", "videoplayer"])
 _NEGATIVE_PREFIXES = ("sponsor", "advert", "recommend", "newsletter", "comment")
 _POSITIVE_WORDS = frozenset(["article", "articles", "body", "content", "contents", "entry", "hentry", "main", "post", "story", "text", "blog", "column", "prose", "markdown", "richtext", "articlebody", "postbody", "entrycontent", "storybody", "maincontent"])
-_WORD_SPLIT = re.compile(r"[-_\s:./]+")
+_SEPARATORS = str.maketrans("-_:./", "     ")
+_TRAILING_DIGITS = re.compile(r"\d+(?=\s|$)")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -69,18 +70,26 @@ def is_negative_hint(hint: str) -> bool:
     >>> is_negative_hint("element-a6d8cc4"), is_negative_hint("ad-300x250"), is_negative_hint("sidebar2")
     (False, True, True)
     """
-    words = [w.rstrip("0123456789") for w in _WORD_SPLIT.split(hint.lower())]
-    words = [w for w in words if w]
-    if not words:
+    lowered = hint.lower()
+    words = lowered.translate(_SEPARATORS).split()
+    unique = set(words)
+    if not unique.isdisjoint(_POSITIVE_WORDS):
         return False
-    joined = [a + b for a, b in itertools.pairwise(words)]
-    negative = False
-    for w in (*words, *joined):
-        if w in _POSITIVE_WORDS:
-            return False
-        if not negative and (w in _NEGATIVE_WORDS or w.startswith(_NEGATIVE_PREFIXES)):
-            negative = True
-    return negative
+    if not unique.isdisjoint(_NEGATIVE_WORDS):
+        return True
+    if any(w.startswith(_NEGATIVE_PREFIXES) for w in unique):
+        return True
+    if _DIGIT.search(lowered):
+        unique = set(_TRAILING_DIGITS.sub("", lowered.translate(_SEPARATORS)).split())
+        if not unique.isdisjoint(_NEGATIVE_WORDS) and unique.isdisjoint(_POSITIVE_WORDS):
+            return True
+    return _JOINED.search(lowered.translate(_NO_SEPARATORS)) is not None and any(
+        a + b in _NEGATIVE_WORDS for a, b in itertools.pairwise(words))
+
+
+_DIGIT = re.compile(r"\d")
+_NO_SEPARATORS = str.maketrans("", "", "-_:./ ")
+_JOINED = re.compile("|".join(sorted((w for w in _NEGATIVE_WORDS if len(w) >= 6), key=len, reverse=True)))
 
 
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
@@ -94,7 +103,7 @@ def text_weight(text: str) -> int:
     >>> text_weight("abc"), text_weight("中文字")
     (3, 9)
     """
-    if text.isascii():
+    if text.isascii() or max(text) < "\u3040":
         return len(text)
     return len(text) + (CJK_WEIGHT - 1) * len(_CJK.findall(text))
 

@@ -187,10 +187,10 @@ def _remove_boilerplate(body: LexborNode, paras: list[_Para]) -> list[_Para]:
     protected = {n.mem_id for n in body.css(_ARTICLE_MARK)}
     removed: set[int] = set()
     for node in reversed(body.css("[class], [id], [role]")):
-        attrs = node.attributes
-        role = (attrs.get("role") or "").strip().lower()
+        attrs = node.attrs
+        role = attrs.get("role")
         hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if role in _NEGATIVE_ROLES or (len(hint) > 1 and is_negative_hint(hint)):
+        if (role and role.strip().lower() in _NEGATIVE_ROLES) or (len(hint) > 1 and is_negative_hint(hint)):
             key = node.mem_id
             if key in protected or node.tag in ("html", "body"):
                 continue
@@ -317,17 +317,27 @@ def _clean_inside(node: LexborNode) -> None:
     for el in reversed(node.css(_HIDDEN)):
         if len(el.text(deep=True)) < 0.3 * total:
             el.decompose()
+    own = node.mem_id
+    linked: dict[int, int] = {}  # link text held by each element, from one pass over the links
+    for a in node.css("a"):
+        length = len(a.text(deep=True))
+        up = a.parent
+        while length and up is not None and up.mem_id != own:
+            linked[up.mem_id] = linked.get(up.mem_id, 0) + length
+            up = up.parent
     for el in reversed(node.css(_CLEAN_CANDIDATES)):
+        if el.mem_id == own:
+            continue
         text = el.text(deep=True)
-        weight = text_weight(text)
+        weight = len(text) if len(text) >= 1000 else text_weight(text)  # only compared with < 1000
         if weight == 0:
             el.decompose()
             continue
-        linked = sum(len(a.text(deep=True)) for a in el.css("a"))
-        density = linked / max(1, len(text))
-        punct = punctuation_count(text)
-        if (density > 0.5 and (weight < 1000 or punct < 10)) or (density > 0.3 and punct < 3 and weight < 300):
-            el.decompose()
+        density = linked.get(el.mem_id, 0) / max(1, len(text))
+        if density > 0.3:
+            punct = punctuation_count(text)
+            if (density > 0.5 and (weight < 1000 or punct < 10)) or (punct < 3 and weight < 300):
+                el.decompose()
 
 
 def _dedupe(lines: list[str]) -> list[str]:
