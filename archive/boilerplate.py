@@ -1,0 +1,164 @@
+"""What is not the article: tags, class and id hints, short stock phrases, and text measures per script.
+
+These are the generic signals the body extractor (:mod:`archive.extract`)
+combines. Nothing here names a site: the hints are the words templates of
+every CMS use for navigation, share bars, related lists, consent banners,
+comments and ad slots, and the phrases are the captions those parts carry.
+
+Text is measured per script: a CJK character carries about as much as a short
+Latin word, so :func:`text_weight` counts it three times, and sentence
+punctuation includes the full-width marks (``。，！？；：、``).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+
+__all__ = [
+    "BLOCK_TAGS",
+    "INLINE_SELECTOR",
+    "INLINE_TAGS",
+    "JUNK_TAGS",
+    "is_boilerplate_line",
+    "is_negative_hint",
+    "punctuation_count",
+    "text_weight",
+]
+
+#: removed with their content before anything else: never article text
+JUNK_TAGS = [
+    "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object", "embed",
+    "video", "audio", "source", "track", "picture", "img", "map", "button", "input", "select", "option",
+    "textarea", "nav", "dialog", "menu", "link", "meta", "head",
+]
+
+#: unwrapped (tag dropped, text kept) so that a paragraph's text is one text node
+INLINE_TAGS = (
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em", "font", "i",
+    "ins", "kbd", "label", "mark", "nobr", "q", "rp", "rt", "ruby", "s", "samp", "small", "span", "strike",
+    "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
+)
+INLINE_SELECTOR = ", ".join(INLINE_TAGS)
+
+#: elements whose text is one paragraph of output
+BLOCK_TAGS = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "dd", "dt",
+    "figcaption", "caption", "address",
+})
+
+# class/id words of the parts around an article (readability's lists, extended with what
+# consent managers, share widgets and recommendation engines call themselves). Hints are
+# split into words at "-", "_" and spaces (trailing digits dropped: "sidebar2"); two neighbouring words also count joined
+# ("side-bar" is "sidebar"), and a few words count as prefixes ("sponsored", "advertorial").
+_NEGATIVE_WORDS = frozenset(["comment", "comments", "commento", "disqus", "replies", "respond", "share", "sharing", "shares", "sharebar", "social", "sociable", "addthis", "sharethis", "related", "recommended", "recommendations", "recommendation", "morestories", "readmore", "mostread", "mostpopular", "mostviewed", "popular", "trending", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo", "promos", "promoted", "ad", "ads", "adslot", "adunit", "adcontainer", "adwrapper", "dfp", "gpt", "outbrain", "taboola", "zergnet", "revcontent", "cookie", "cookies", "consent", "gdpr", "cmp", "banner", "breadcrumb", "breadcrumbs", "pagination", "pager", "sidebar", "popup", "modal", "overlay", "masthead", "footer", "sitefooter", "header", "siteheader", "topbar", "toolbar", "navbar", "nav", "navigation", "menu", "skiplink", "print", "tags", "taglist", "keywords", "authorbio", "aboutauthor", "byline", "dateline", "timestamp", "meta", "postmeta", "entrymeta", "caption", "credit", "credits", "hidden", "visuallyhidden", "sr", "only", "screenreadertext", "offscreen", "rss", "shoutbox", "skyscraper", "supplemental", "combx", "remark", "jumplink", "seealso", "nextarticle", "prevarticle", "paywall", "login", "videoplayer"])
+_NEGATIVE_PREFIXES = ("sponsor", "advert", "recommend", "newsletter", "comment")
+_POSITIVE_WORDS = frozenset(["article", "articles", "body", "content", "contents", "entry", "hentry", "main", "post", "story", "text", "blog", "column", "prose", "markdown", "richtext", "articlebody", "postbody", "entrycontent", "storybody", "maincontent"])
+_SEPARATORS = str.maketrans("-_:./", "     ")
+_TRAILING_DIGITS = re.compile(r"\d+(?=\s|$)")
+
+
+@functools.lru_cache(maxsize=8192)
+def is_negative_hint(hint: str) -> bool:
+    """True when class/id/role words mark a part around the article, and no word marks the article itself.
+
+    >>> is_negative_hint("social-share-bar"), is_negative_hint("article-body comments-enabled")
+    (True, False)
+    >>> is_negative_hint("side-bar"), is_negative_hint("shadow"), is_negative_hint("headline")
+    (True, False, False)
+    >>> is_negative_hint("element-a6d8cc4"), is_negative_hint("ad-300x250"), is_negative_hint("sidebar2")
+    (False, True, True)
+    """
+    lowered = hint.lower()
+    words = lowered.translate(_SEPARATORS).split()
+    unique = set(words)
+    if not unique.isdisjoint(_POSITIVE_WORDS):
+        return False
+    if not unique.isdisjoint(_NEGATIVE_WORDS):
+        return True
+    if any(w.startswith(_NEGATIVE_PREFIXES) for w in unique):
+        return True
+    if _DIGIT.search(lowered):
+        unique = set(_TRAILING_DIGITS.sub("", lowered.translate(_SEPARATORS)).split())
+        if not unique.isdisjoint(_NEGATIVE_WORDS) and unique.isdisjoint(_POSITIVE_WORDS):
+            return True
+    return _JOINED.search(lowered.translate(_NO_SEPARATORS)) is not None and any(
+        a + b in _NEGATIVE_WORDS for a, b in itertools.pairwise(words))
+
+
+_DIGIT = re.compile(r"\d")
+_NO_SEPARATORS = str.maketrans("", "", "-_:./ ")
+_JOINED = re.compile("|".join(sorted((w for w in _NEGATIVE_WORDS if len(w) >= 6), key=len, reverse=True)))
+
+
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
+_PUNCT = re.compile(r"[.,;:!?。，、；：！？»“”]")
+CJK_WEIGHT = 3
+
+
+def text_weight(text: str) -> int:
+    """Length with CJK characters counted three times (one CJK character ≈ one short word).
+
+    >>> text_weight("abc"), text_weight("中文字")
+    (3, 9)
+    """
+    if text.isascii() or max(text) < "\u3040":
+        return len(text)
+    return len(text) + (CJK_WEIGHT - 1) * len(_CJK.findall(text))
+
+
+def punctuation_count(text: str) -> int:
+    """Sentence and clause punctuation, Latin and full-width.
+
+    >>> punctuation_count("One, two. 三，四。")
+    4
+    """
+    return len(_PUNCT.findall(text))
+
+
+_BOILERPLATE_LINE = re.compile(
+    r"^(?:advertisement|advertising|anzeige|publicité|publicidad|pubblicità|reklama|广告|"
+    r"(?:advertisement|story continues)(?: - | – )?(?:scroll|continue|below).*|"
+    r"share(?: this)?(?: article| story| page| post)?(?: on \w+)?|share on \w+|"
+    r"(?:read|see) (?:more|also|next)\b.{0,80}|related(?: articles| stories| content| posts| coverage)?:?|"
+    r"more (?:from|on|about) .{0,60}|recommended(?: for you| stories| articles)?|"
+    r"click (?:here|to) .{0,80}|tap (?:here|to) .{0,80}|"
+    r"(?:sign up|subscribe|register)\b.{0,120}|(?:follow|like) us .{0,80}|"
+    r"tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|flipboard|copy link|"
+    r"(?:photo|image|picture|video|illustration|graphic)s?(?: credit)?: .{0,120}|"
+    r"(?:getty images|reuters|ap photo|afp|shutterstock|istock)\b.{0,60}|"
+    r"©.{0,120}|copyright\b.{0,120}|all rights reserved\.?|"
+    r"loading\W*|please wait\W*|comments?|\d+ comments?|leave a comment|post a comment|"
+    r"skip to (?:main )?content|back to top|top of page|"
+    r"(?:previous|next)(?: article| story| post)?|"
+    r"this (?:article|story) (?:was|has been) (?:updated|corrected).{0,160}|"
+    r"updated:? .{0,60}|published:? .{0,60}|posted:? .{0,60}|"
+    r"\d+ min(?:ute)?s? read|listen to (?:this )?(?:article|story).{0,40}|"
+    r"we use cookies.{0,400}|this (?:web)?site uses cookies.{0,400}"
+    r")$",
+    re.I,
+)
+_BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por|Di|Door)\s+(?:[A-Z][\w'’.-]*[\s,]*(?:and\s+|&\s+|und\s+|et\s+|y\s+|e\s+)?){1,6}$")
+_CONSENT = re.compile(r"\bcookies?\b.{0,200}\b(?:consent|accept|agree|privacy|settings|preferences)\b"
+                      r"|\b(?:consent|accept|agree)\b.{0,200}\bcookies?\b", re.I)
+
+
+def is_boilerplate_line(line: str) -> bool:
+    """A short line that is a stock phrase of page furniture, or cookie/consent text.
+
+    >>> is_boilerplate_line("Advertisement"), is_boilerplate_line("Share this article")
+    (True, True)
+    >>> is_boilerplate_line("We use cookies to improve your experience. By continuing you accept.")
+    True
+    >>> is_boilerplate_line("Share prices fell sharply on Monday after the report.")
+    False
+    >>> is_boilerplate_line("By Jane Doe and John Roe"), is_boilerplate_line("By the end of the year, sales rose.")
+    (True, False)
+    """
+    if len(line) > 500:
+        return False
+    bare = line.strip(" \t|•·-–—:")
+    if _BOILERPLATE_LINE.match(bare) or _BYLINE.match(bare):
+        return True
+    return len(line) < 400 and bool(_CONSENT.search(line))

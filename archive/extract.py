@@ -1,0 +1,377 @@
+"""Article re-extraction: HTML → :class:`~archive.article.Article`, pure, on selectolax's Lexbor parser.
+
+How the body is found (each step generic; no site has a rule of its own):
+
+1. decode the bytes ourselves (:mod:`archive.charset`) and parse the ``str``;
+2. read the metadata first (:mod:`archive.metadata`: JSON-LD lives in ``<script>``);
+3. drop what is never article text: scripts, forms, ``nav``, hidden elements,
+   and elements whose class/id/role words mark navigation, share bars, related
+   lists, consent banners, comments or ad slots (:mod:`archive.boilerplate`),
+   unless they hold most of the page's text;
+4. score the paragraphs (``p``, ``pre``, ``td``, text broken by ``<br>``) by
+   length and punctuation, measured per script, and credit their ancestors,
+   readability-style; scale each candidate container by its class/id words,
+   ``<article>``/``itemprop=articleBody`` and ``1 - link density``;
+5. take the best container and those of its siblings that score alike;
+6. inside it, drop link lists and empty shells, then read one paragraph per
+   block element and drop stock lines ("Advertisement", "Share this", cookie
+   text, bylines, the headline again);
+7. when the markup yields next to nothing but the page's JSON-LD carries an
+   ``articleBody``, use that.
+
+Speed: the parser, ``strip_tags``, CSS matching, ``unwrap_tags`` and ``text()``
+run in C; Python touches only paragraphs, candidate containers and elements
+with class/id attributes, so a typical news page takes a millisecond or two.
+Deeply nested markup is handled without recursion.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archive.article import Article, BodySource
+from archive.boilerplate import (
+    INLINE_SELECTOR,
+    JUNK_TAGS,
+    is_boilerplate_line,
+    is_negative_hint,
+    punctuation_count,
+    text_weight,
+)
+from archive.charset import decode_html
+from archive.metadata import PageMetadata, read_metadata
+
+__all__ = ["extract_article", "extract_from_tree"]
+
+_SEP = "\x1f"  # between text nodes; never in real text
+_MIN_PARAGRAPH = 25
+_HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
+           '[style*="visibility:hidden"], [style*="visibility: hidden"]')
+_NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
+                             "alertdialog", "menu", "menubar", "toolbar", "tablist", "alert"})
+_ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
+_POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose",
+                            re.I)
+_COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
+_TAG_BONUS = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 3, "blockquote": 3,
+              "form": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "address": -3,
+              "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
+_ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
+_CLEAN_CANDIDATES = "div, section, ul, ol, table, aside, figure, form, header, footer, dl, center"
+_CLIMB_GROWTH = 1.6
+_BODY_MARK = re.compile(r"(?:article|story|post|entry|news|blog)[-_]?(?:body|content|text)|articlebody", re.I)
+_SENTENCE_END = re.compile(r"[.!?。！？\"”’)]\s*$")
+
+
+def extract_article(html: str | bytes, *, url: str | None = None, content_type: str | None = None) -> Article:
+    """Extract the article of a page: body paragraphs, title, dates, authors, language, links.
+
+    ``html`` may be bytes (decoded by :func:`archive.charset.decode_html` with the
+    HTTP ``content_type``'s charset) or text. Never raises on any markup; a page
+    without an article gives an :class:`Article` with no paragraphs.
+    """
+    encoding = encoding_source = None
+    if isinstance(html, bytes | bytearray | memoryview):
+        decoded = decode_html(bytes(html), content_type=content_type)
+        text, encoding, encoding_source = decoded.text, decoded.encoding, decoded.source
+    else:
+        text = html
+    return extract_from_tree(LexborHTMLParser(text), url=url, encoding=encoding, encoding_source=encoding_source)
+
+
+def extract_from_tree(tree: LexborHTMLParser, *, url: str | None = None, encoding: str | None = None,
+                      encoding_source: str | None = None) -> Article:
+    """Like :func:`extract_article` on a parsed page. The tree is modified (cleaned) in place."""
+    meta = read_metadata(tree, url=url)
+    paragraphs, source = _body(tree, meta)
+    return Article(
+        title=meta.title,
+        text="\n\n".join(paragraphs),
+        paragraphs=paragraphs,
+        published=meta.published,
+        modified=meta.modified,
+        authors=meta.authors,
+        language=meta.language or _script_language(paragraphs),
+        url=url,
+        canonical_url=meta.canonical_url,
+        lead_image=meta.lead_image,
+        site_name=meta.site_name,
+        description=meta.description,
+        encoding=encoding,
+        encoding_source=encoding_source,
+        body_source=source,
+    )
+
+
+# -- the body --------------------------------------------------------------------------------------
+
+
+def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], BodySource]:
+    body = tree.body
+    paragraphs: list[str] = []
+    if body is not None:
+        tree.strip_tags(JUNK_TAGS)
+        paras = _collect_paragraphs(body)
+        paras = _remove_boilerplate(body, paras)
+        drop = {_norm(t) for t in (meta.title, meta.headline) if t}
+        for node in _choose_containers(body, paras):
+            paragraphs.extend(_paragraphs(node, drop))
+        paragraphs = _dedupe(paragraphs)
+    weight = sum(map(text_weight, paragraphs))
+    ld_body = meta.article_body
+    if ld_body and text_weight(ld_body) > max(2 * weight, weight + 400):
+        lines = [" ".join(line.split()) for line in ld_body.split("\n")]
+        return tuple(line for line in lines if line), "json-ld"
+    return tuple(paragraphs), "dom" if paragraphs else "none"
+
+
+class _Para:
+    """A paragraph-like element: its text measures and its ancestors (nearest first)."""
+
+    __slots__ = ("chain", "node", "points", "weight")
+
+    def __init__(self, node: LexborNode, weight: int, points: int, chain: list[LexborNode]) -> None:
+        self.node, self.weight, self.points, self.chain = node, weight, points, chain
+
+
+def _collect_paragraphs(body: LexborNode) -> list[_Para]:
+    """``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count."""
+    seen_br: set[int] = set()
+    sources = list(body.css("p, pre, td"))
+    for br in body.css("br"):
+        parent = br.parent
+        if parent is not None and parent.mem_id not in seen_br and parent.tag not in ("p", "pre", "td"):
+            seen_br.add(parent.mem_id)
+            sources.append(parent)
+    out = []
+    for node in sources:
+        text = node.text(deep=node.mem_id not in seen_br)
+        weight = text_weight(text)
+        if weight < _MIN_PARAGRAPH:
+            continue
+        links = node.css("a")
+        if links and sum(len(a.text(deep=True)) for a in links) > 0.5 * len(text):
+            continue  # a teaser or a link list, not prose
+        chain = []
+        up = node.parent
+        while up is not None and up.tag not in ("html", "#document", None):
+            chain.append(up)
+            up = up.parent
+        out.append(_Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
+    return out
+
+
+def _content(paras: list[_Para]) -> dict[int, int]:
+    """Paragraph weight held by every ancestor."""
+    content: dict[int, int] = {}
+    for para in paras:
+        for node in para.chain:
+            key = node.mem_id
+            content[key] = content.get(key, 0) + para.weight
+    return content
+
+
+def _remove_boilerplate(body: LexborNode, paras: list[_Para]) -> list[_Para]:
+    """Drop hidden elements and those whose class/id/role say they are around the article.
+
+    An element is kept when it holds a large share of the page's paragraph text
+    (a layout class like ``with-sidebar`` on the main column must not take the
+    article with it), unless its words say comments. Elements are visited
+    last-first (children before ancestors), so a removed element is never
+    touched again. Returns the paragraphs that are left.
+    """
+    content = _content(paras)
+    total = max(1, sum(p.weight for p in paras))
+    protected = {n.mem_id for n in body.css(_ARTICLE_MARK)}
+    removed: set[int] = set()
+    for node in reversed(body.css("[class], [id], [role]")):
+        attrs = node.attrs
+        role = attrs.get("role")
+        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if (role and role.strip().lower() in _NEGATIVE_ROLES) or (len(hint) > 1 and is_negative_hint(hint)):
+            key = node.mem_id
+            if key in protected or node.tag in ("html", "body"):
+                continue
+            share = content.get(key, 0) / total
+            if share < 0.3 or (_COMMENTISH.search(hint) and share < 0.9):
+                removed.add(key)
+                node.decompose()
+    if not removed:
+        return paras
+    return [p for p in paras if p.node.mem_id not in removed and not any(n.mem_id in removed for n in p.chain)]
+
+
+def _choose_containers(body: LexborNode, paras: list[_Para]) -> list[LexborNode]:
+    if not paras:
+        return [body]
+    scores: dict[int, float] = {}
+    nodes: dict[int, LexborNode] = {}
+    for para in paras:
+        for node, share in zip(para.chain, _ANCESTOR_SHARE, strict=False):
+            key = node.mem_id
+            if key not in scores:
+                nodes[key] = node
+                scores[key] = _initial_score(node)
+            scores[key] += para.points * share
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
+    final = {key: scores[key] * (1 - _link_density(nodes[key])) for key in ranked}
+    top_key = max(final, key=final.__getitem__)
+    top = _climb(nodes[top_key], _content(paras))
+    return _with_siblings(top, final.get(top.mem_id, final[top_key]), scores)
+
+
+def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
+    """Go up to an ancestor that holds clearly more paragraph text (an article split into blocks).
+
+    Never past an ``<article>`` or an element marked as the article body: pages
+    that load the next stories below the first hold more text further up.
+    """
+    best, best_content = top, content.get(top.mem_id, 0)
+    if top.tag == "article" or _is_body_marked(top):
+        return top
+    node = top.parent
+    while node is not None and node.tag not in ("body", "html", None):
+        if (node.tag == "article" or _is_body_marked(node)) and content.get(node.mem_id, 0) >= best_content:
+            return node  # an <article> or a marked body is a whole; above it lie other stories
+        held = content.get(node.mem_id, 0)
+        if held >= best_content * _CLIMB_GROWTH:
+            best, best_content = node, held
+        node = node.parent
+    return best
+
+
+def _is_body_marked(node: LexborNode) -> bool:
+    """Class, id or itemprop name the article body itself (``article-body``, ``entry-content`` …)."""
+    attrs = node.attributes
+    return bool(_BODY_MARK.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemprop') or ''}"))
+
+
+def _initial_score(node: LexborNode) -> float:
+    score = float(_TAG_BONUS.get(node.tag or "", 0))
+    attrs = node.attributes
+    hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    if len(hint) > 1:
+        if _POSITIVE_HINT.search(hint):
+            score += 25
+        if is_negative_hint(hint):
+            score -= 25
+    if (attrs.get("itemprop") or "").lower() == "articlebody":
+        score += 50
+    return score
+
+
+def _link_density(node: LexborNode) -> float:
+    total = len(node.text(deep=True))
+    if not total:
+        return 1.0
+    linked = sum(len(a.text(deep=True)) for a in node.css("a"))
+    return min(1.0, linked / total)
+
+
+def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float]) -> list[LexborNode]:
+    parent = top.parent
+    if parent is None or top.tag == "body" or _is_body_marked(top):
+        return [top]  # a container marked as the article body has no article siblings
+    threshold = max(10.0, top_score * 0.2)
+    top_class = top.attributes.get("class")
+    out: list[LexborNode] = []
+    for sibling in parent.iter():
+        if sibling.mem_id == top.mem_id:
+            out.append(sibling)
+            continue
+        bonus = top_score * 0.2 if top_class and sibling.attributes.get("class") == top_class else 0.0
+        if scores.get(sibling.mem_id, 0.0) + bonus >= threshold:
+            out.append(sibling)
+        elif sibling.tag == "p":
+            text = sibling.text(deep=True)
+            density = _link_density(sibling)
+            if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0
+                                                        and _SENTENCE_END.search(text)):
+                out.append(sibling)
+    return out
+
+
+# -- inside the chosen container -------------------------------------------------------------------
+
+
+def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
+    _clean_inside(node)
+    own = node.mem_id
+    for inline in node.css(INLINE_SELECTOR):
+        if inline.mem_id != own:  # css() includes the node itself; a <span> container must stay
+            inline.unwrap()
+    node.merge_text_nodes()
+    out = []
+    for piece in node.text(deep=True, separator=_SEP).split(_SEP):
+        line = " ".join(piece.split())
+        if line and not is_boilerplate_line(line) and _norm(line) not in drop:
+            out.append(line)
+    return out
+
+
+def _clean_inside(node: LexborNode) -> None:
+    """Drop hidden parts, link lists and empty shells inside the chosen container (last-first)."""
+    total = max(1, len(node.text(deep=True)))
+    for el in reversed(node.css(_HIDDEN)):
+        if len(el.text(deep=True)) < 0.3 * total:
+            el.decompose()
+    own = node.mem_id
+    linked: dict[int, int] = {}  # link text held by each element, from one pass over the links
+    for a in node.css("a"):
+        length = len(a.text(deep=True))
+        up = a.parent
+        while length and up is not None and up.mem_id != own:
+            linked[up.mem_id] = linked.get(up.mem_id, 0) + length
+            up = up.parent
+    for el in reversed(node.css(_CLEAN_CANDIDATES)):
+        if el.mem_id == own:
+            continue
+        text = el.text(deep=True)
+        weight = len(text) if len(text) >= 1000 else text_weight(text)  # only compared with < 1000
+        if weight == 0:
+            el.decompose()
+            continue
+        density = linked.get(el.mem_id, 0) / max(1, len(text))
+        if density > 0.3:
+            punct = punctuation_count(text)
+            if (density > 0.5 and (weight < 1000 or punct < 10)) or (punct < 3 and weight < 300):
+                el.decompose()
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    """Drop short lines seen before (repeated captions, credits, ‘share’ rows); keep long ones."""
+    seen: set[str] = set()
+    out = []
+    for line in lines:
+        key = _norm(line)
+        if key in seen and text_weight(line) < 100:
+            continue
+        seen.add(key)
+        out.append(line)
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+_KANA = re.compile("[\u3040-\u30ff]")
+_HANGUL = re.compile("[\uac00-\ud7af]")
+_HAN = re.compile("[\u4e00-\u9fff]")
+
+
+def _script_language(paragraphs: tuple[str, ...]) -> str | None:
+    """For pages that do not declare a language: ``ja``/``ko``/``zh`` from the script, else ``None``."""
+    sample = "".join(paragraphs[:20])[:4000]
+    if sample.isascii() or not sample:
+        return None
+    n = len(sample)
+    if len(_KANA.findall(sample)) > n * 0.05:
+        return "ja"
+    if len(_HANGUL.findall(sample)) > n * 0.2:
+        return "ko"
+    if len(_HAN.findall(sample)) > n * 0.2:
+        return "zh"
+    return None

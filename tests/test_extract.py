@@ -1,0 +1,219 @@
+"""Article extraction on small hand-written pages: each signal, each failure mode."""
+
+from __future__ import annotations
+
+import doctest
+import json
+
+import pytest
+
+import archive.boilerplate
+import archive.metadata
+from archive.article import Article
+from archive.extract import extract_article
+
+LOREM = ("The council voted on Tuesday to approve the new budget, which raises spending on schools, "
+         "roads and public transport by a combined four percent over last year. ")
+CJK_PARA = "国务院总理朱镕基今天在上海考察了浦东新区的建设情况，并与当地干部群众进行了座谈。他强调，要继续深化改革，扩大开放。"
+
+
+def page(body: str, head: str = "", lang: str = "en") -> str:
+    return f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+
+
+def chrome(article: str) -> str:
+    """A typical news page around an article: menus, share bar, related list, cookie banner, comments."""
+    return page(f"""
+      <header class="site-header"><a href="/">The Daily Planet</a>
+        <ul class="menu"><li><a href="/news">News</a></li><li><a href="/sport">Sport</a></li></ul></header>
+      <nav><a href="/a">World</a> <a href="/b">Politics</a></nav>
+      <div id="cookie-consent">We use cookies to improve your experience. Accept all cookies or manage settings.</div>
+      <main>{article}
+        <div class="share-bar"><a href="#">Share on Facebook</a> <a href="#">Tweet</a></div>
+        <aside class="related-stories"><h3>Related</h3><ul>
+          <li><a href="/x">Mayor opens new bridge after years of delays and disputes over cost</a></li>
+          <li><a href="/y">School results improve for the third year in a row across the city</a></li></ul></aside>
+      </main>
+      <section id="comments"><div class="comment"><p>{"I completely disagree with this decision, it is a waste of money. " * 2}</p></div></section>
+      <footer class="site-footer"><p>© 2019 The Daily Planet. All rights reserved.</p></footer>
+    """, head="<title>Council approves budget | The Daily Planet</title>"
+             "<meta property='og:site_name' content='The Daily Planet'>")
+
+
+def test_doctests() -> None:
+    for module in (archive.boilerplate, archive.metadata):
+        assert doctest.testmod(module).failed == 0
+
+
+def test_article_inside_chrome() -> None:
+    art = extract_article(chrome(f"<article><h1>Council approves budget</h1><p>{LOREM}</p>"
+                                 f"<h2>What changes</h2><p>{LOREM * 2}</p><p>{LOREM}</p></article>"))
+    assert art.title == "Council approves budget"
+    assert art.paragraphs[0] == LOREM.strip()
+    assert "What changes" in art.paragraphs
+    for junk in ("cookies", "Share on Facebook", "Mayor opens", "disagree", "All rights reserved", "Sport"):
+        assert junk not in art.text, junk
+    assert art.text == "\n\n".join(art.paragraphs)
+    assert art.body_source == "dom" and art.is_article()
+
+
+def test_inline_markup_does_not_split_paragraphs() -> None:
+    art = extract_article(page(f"<div class='story'><p>{LOREM}<a href='/x'>linked words</a> and <b>bold</b>, "
+                               f"<em>emphasis</em>.</p><p>{LOREM}</p></div>"))
+    assert art.paragraphs[0].endswith("linked words and bold, emphasis.")
+
+
+def test_br_separated_text_in_a_div() -> None:
+    body = "<div class='content'>" + "<br><br>".join([LOREM] * 4) + "</div><div class='sidebar'><a href='#'>x</a></div>"
+    art = extract_article(page(body))
+    assert len(art.paragraphs) == 4 and all(p == LOREM.strip() for p in art.paragraphs)
+
+
+def test_itemprop_article_body_wins() -> None:
+    body = (f"<div><div itemprop='articleBody'><p>{LOREM}</p><p>{LOREM}</p></div>"
+            f"<div class='teasers'><p>{'Other story teaser text that is long enough to count, with commas, and more. ' * 3}</p></div></div>")
+    art = extract_article(page(body))
+    assert "teaser" not in art.text and LOREM.strip() in art.text
+
+
+def test_json_ld_metadata_and_body_fallback() -> None:
+    ld = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebSite", "name": "Planet"},
+        {"@type": "NewsArticle", "headline": "Budget approved", "datePublished": "2019-11-19T10:00:00Z",
+         "dateModified": "2019-11-20", "author": [{"@type": "Person", "name": "Jane Doe"}, {"name": "John Roe"}],
+         "publisher": {"@type": "Organization", "name": "Planet"}, "image": {"url": "/img/lead.jpg"},
+         "articleBody": f"{LOREM}\n{LOREM}\n{LOREM}"}]}
+    html = page("<div id='app'>Loading…</div>",
+                head=f"<script type='application/ld+json'>{json.dumps(ld)}</script>")
+    art = extract_article(html, url="https://planet.example/news/1")
+    assert art.body_source == "json-ld" and len(art.paragraphs) == 3
+    assert art.title == "Budget approved"
+    assert art.published == "2019-11-19T10:00:00+00:00" and art.modified == "2019-11-20"
+    assert art.authors == ("Jane Doe", "John Roe")
+    assert art.site_name == "Planet" and art.lead_image == "https://planet.example/img/lead.jpg"
+
+
+def test_open_graph_and_markup_metadata() -> None:
+    head = ("<title>Storm hits coast - Daily Planet</title><meta property='og:title' content='Storm hits coast'>"
+            "<meta property='article:published_time' content='2020-02-03T04:05:06+01:00'>"
+            "<meta name='author' content='By Ann Smith and Bob Jones'><link rel='canonical' href='/storm'>"
+            "<meta property='og:image' content='https://cdn.example/a.jpg'>"
+            "<meta name='description' content='A storm.'>")
+    art = extract_article(page(f"<article><p>{LOREM}</p></article>", head=head, lang="en_GB"),
+                          url="https://planet.example/x?y=1")
+    assert art.title == "Storm hits coast"
+    assert art.published == "2020-02-03T04:05:06+01:00"
+    assert art.authors == ("Ann Smith", "Bob Jones")
+    assert art.canonical_url == "https://planet.example/storm"
+    assert art.language == "en-GB" and art.description == "A storm."
+
+
+def test_time_element_and_url_date() -> None:
+    art = extract_article(page(f"<article><time datetime='2018-05-06'>6 May</time><p>{LOREM}</p></article>"))
+    assert art.published == "2018-05-06"
+    art = extract_article(page(f"<p>{LOREM}</p>"), url="https://x.example/2017/03/04/story.html")
+    assert art.published == "2017-03-04"
+
+
+def test_title_site_suffix_removed_by_host() -> None:
+    art = extract_article(page(f"<p>{LOREM}</p>", head="<title>Big news today | Planet News</title>"),
+                          url="https://www.planetnews.com/a")
+    assert art.title == "Big news today"
+
+
+def test_cjk_article() -> None:
+    body = ("<div class='nav'><a href='/'>首页</a><a href='/n'>新闻</a></div>"
+            "<div class='article'><h1>朱镕基考察上海</h1>" + f"<p>{CJK_PARA}</p>" * 3 + "</div>"
+            "<div class='links'><a href='/1'>相关新闻一</a><a href='/2'>相关新闻二</a></div>")
+    art = extract_article(page(body, head="<title>朱镕基考察上海_新闻中心</title>", lang=""))
+    assert art.paragraphs == (CJK_PARA,) * 3
+    assert art.language == "zh"
+
+
+def test_gbk_page_without_headers() -> None:
+    html = ("<html><head><title>朱镕基考察上海</title></head><body><div class='content'>"
+            + f"<p>{CJK_PARA}</p>" * 3 + "</div></body></html>")
+    art = extract_article(html.encode("gbk"))
+    assert art.paragraphs == (CJK_PARA,) * 3 and art.encoding == "gb18030" and art.title == "朱镕基考察上海"
+
+
+def test_wrong_declared_charset() -> None:
+    html = f"<html><head><meta charset='utf-8'></head><body><article><p>{CJK_PARA}</p></article></body></html>"
+    art = extract_article(html.encode("gb18030"))
+    assert art.paragraphs == (CJK_PARA,) and art.encoding_source == "detected"
+
+
+def test_http_content_type_charset_is_used() -> None:
+    text = "Ceci est un article très intéressant sur la politique française, écrit à Paris, déjà lu. " * 3
+    art = extract_article(page(f"<article><p>{text}</p></article>").replace("utf-8", "x").encode("cp1252"),
+                          content_type="text/html; charset=iso-8859-1")
+    assert art.paragraphs == (text.strip(),) and art.encoding_source == "http"
+
+
+@pytest.mark.parametrize("html", ["", b"", "   ", "<html></html>", b"\x00\xff\xfe garbage \x00",
+                                  "<p>short</p>", "<html><body><nav><a href='/'>Home</a></nav></body></html>"])
+def test_no_article(html: str | bytes) -> None:
+    art = extract_article(html)
+    assert isinstance(art, Article) and not art.is_article()
+
+
+def test_link_list_page_is_not_an_article() -> None:
+    items = "".join(f"<li><a href='/{i}'>Headline number {i} about something important</a></li>" for i in range(40))
+    art = extract_article(page(f"<div class='list'><ul>{items}</ul></div>"))
+    assert not art.is_article()
+
+
+def test_broken_markup() -> None:
+    html = f"<html><body><div class='story'><p>{LOREM}<p>{LOREM}<div><span>unclosed <b>tags <i>{LOREM}</div></html>"
+    art = extract_article(html)
+    assert art.text.count("The council voted") == 3
+
+
+def test_deep_nesting_does_not_recurse() -> None:
+    html = "<html><body>" + "<div>" * 10_000 + f"<p>{LOREM}</p><p>{LOREM}</p>" + "</div>" * 10_000 + "</body></html>"
+    art = extract_article(html)
+    assert art.paragraphs == (LOREM.strip(), LOREM.strip())
+
+
+def test_huge_page() -> None:
+    body = "".join(f"<div class='block'><p>{LOREM}</p><ul class='links'><li><a href='/{i}'>x</a></li></ul></div>"
+                   for i in range(5000))
+    art = extract_article(page(body))
+    assert art.text.count("The council voted") >= 4000
+
+
+def test_repeated_captions_and_stock_lines_dropped() -> None:
+    body = (f"<article><p>Advertisement</p><p>{LOREM}</p><figure><figcaption>Photo: Getty Images</figcaption></figure>"
+            f"<p>{LOREM} Second.</p><p>Advertisement</p><p>Share this article</p><p>{LOREM} Third.</p></article>")
+    art = extract_article(page(body))
+    assert len(art.paragraphs) == 3 and "Advertisement" not in art.text and "Getty" not in art.text
+
+
+def test_hidden_elements_are_dropped() -> None:
+    body = (f"<article><p>{LOREM}</p><div style='display:none'>Secret text that nobody sees.</div>"
+            f"<p hidden>Also hidden text here.</p><p>{LOREM}</p></article>")
+    art = extract_article(page(body))
+    assert "Secret" not in art.text and "Also hidden" not in art.text
+
+
+def test_to_dict_is_json_ready() -> None:
+    art = extract_article(page(f"<article><p>{LOREM}</p></article>"))
+    data = json.loads(json.dumps(art.to_dict()))
+    assert data["paragraphs"] == [LOREM.strip()] and data["authors"] == []
+
+
+def test_never_crashes_on_trafilatura_eval(shared_data) -> None:  # type: ignore[no-untyped-def]
+    """Every page of ../shared/data/pages/trafilatura-eval extracts without an exception."""
+    folder = shared_data / "pages" / "trafilatura-eval"
+    if not folder.is_dir():
+        pytest.skip("trafilatura-eval is absent")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".html", ".htm", ".gz"))
+    assert files
+    for f in files:
+        data = f.read_bytes()
+        if f.suffix == ".gz":
+            import gzip
+
+            data = gzip.decompress(data)
+        art = extract_article(data)
+        assert isinstance(art.text, str)
