@@ -1,0 +1,244 @@
+"""The corpus scanner: folders, files and URLs in; documents, cited URLs and problems out.
+
+``scan(paths)`` reads every snapshot (see :mod:`crawler.documents` for the shapes), collects
+every URL they cite into one :class:`CitedUrl` per canonical URL carrying every
+``(document, role)`` citation, links documents without a URL of their own to a cited URL by
+title (:mod:`crawler.titles`), and reports problems as values. A bare URL given as a path
+becomes a cited URL of role ``argument`` from the document ``<command line>``.
+
+Scale: 100,000 documents must scan in well under a minute without holding the corpus in RAM.
+:func:`iter_documents` streams one parsed file at a time, body included, in constant memory.
+:func:`scan` keeps what the later stages need for the whole corpus at once (titles, hashes,
+dates, URLs and citations) but drops every document's body (``Document.body is None``);
+:func:`load_document` reads one document again, body included, by its path.
+
+Document ids are paths relative to the corpus root with ``/`` separators: the folder given,
+the folder of a single file given, or the common folder of several paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.corpuswalk import iter_corpus_files
+from crawler.documents import Citation, Document, ParsedDocument, Problem, parse_document
+from crawler.errors import UsageError
+from crawler.titles import TitleIndex
+from crawler.urls import SkippedUrl, clean_url
+
+__all__ = [
+    "COMMAND_LINE",
+    "DEFAULT_MAX_DOCUMENT_BYTES",
+    "Citation",
+    "CitedUrl",
+    "Document",
+    "ParsedDocument",
+    "Problem",
+    "ScanResult",
+    "ScanStatistics",
+    "UrlAggregator",
+    "corpus_root",
+    "iter_documents",
+    "load_document",
+    "scan",
+]
+
+#: the document id of URLs given on the command line
+COMMAND_LINE = "<command line>"
+#: files larger than this are reported (``too-large``) instead of read
+DEFAULT_MAX_DOCUMENT_BYTES = 20_000_000
+_URL_ARG = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^(?:javascript|mailto|data|tel):", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class CitedUrl:
+    """One canonical URL and every ``(document, role)`` that cites it, in corpus order."""
+
+    url: str
+    citations: tuple[Citation, ...]
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Distinct roles, in the order first cited."""
+        return tuple(dict.fromkeys(c.role for c in self.citations))
+
+    @property
+    def documents(self) -> tuple[str, ...]:
+        """Distinct citing documents, in corpus order."""
+        return tuple(dict.fromkeys(c.document for c in self.citations))
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStatistics:
+    documents: int
+    shapes: Mapping[str, int]
+    urls: int
+    citations: int
+    linked_by_title: int
+    problems: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """Documents (bodies dropped), cited URLs and problems, each in corpus order."""
+
+    documents: tuple[Document, ...]
+    urls: tuple[CitedUrl, ...]
+    problems: tuple[Problem, ...]
+    root: str | None = None
+
+    def statistics(self) -> ScanStatistics:
+        return ScanStatistics(
+            documents=len(self.documents),
+            shapes=dict(Counter(d.shape for d in self.documents)),
+            urls=len(self.urls),
+            citations=sum(len(u.citations) for u in self.urls),
+            linked_by_title=sum(1 for d in self.documents if d.snapshot_via == "title"),
+            problems=dict(Counter(p.kind for p in self.problems)),
+        )
+
+
+class UrlAggregator:
+    """Citations grouped by canonical URL, in first-cited order; identical metadata text is shared."""
+
+    def __init__(self) -> None:
+        self._by_url: dict[str, list[Citation]] = {}
+        self._texts: dict[str, str] = {}
+
+    def add(self, url: str, citation: Citation) -> None:
+        if citation.title is not None or citation.excerpt is not None:
+            citation = dataclasses.replace(citation, title=self._share(citation.title),
+                                           excerpt=self._share(citation.excerpt))
+        self._by_url.setdefault(url, []).append(citation)
+
+    def _share(self, text: str | None) -> str | None:
+        return None if text is None else self._texts.setdefault(text, text)
+
+    def __len__(self) -> int:
+        return len(self._by_url)
+
+    def cited_urls(self) -> tuple[CitedUrl, ...]:
+        return tuple(CitedUrl(url, tuple(cits)) for url, cits in self._by_url.items())
+
+
+def scan(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None,
+         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> ScanResult:
+    """Scan folders, files and URLs. Raises :class:`UsageError` if a path does not exist."""
+    url_args, fs_paths = _split_inputs(paths)
+    top = Path(root) if root is not None else corpus_root(fs_paths)
+    aggregator = UrlAggregator()
+    titles = TitleIndex()
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for parsed in iter_documents(fs_paths, root=top, max_document_bytes=max_document_bytes):
+        problems.extend(parsed.problems)
+        doc = parsed.document
+        if doc is None:
+            continue
+        for url, citation in parsed.citations:
+            aggregator.add(url, citation)
+            titles.add(citation.title, url, citation.role, doc.id)
+        documents.append(dataclasses.replace(doc, body=None))
+    seen_args: set[str] = set()
+    for arg in url_args:
+        cleaned = clean_url(arg)
+        if isinstance(cleaned, SkippedUrl):
+            problems.append(Problem(COMMAND_LINE, "skipped-url", f"{arg[:200]!r}: {cleaned.reason}"))
+        elif cleaned not in seen_args:
+            seen_args.add(cleaned)
+            aggregator.add(cleaned, Citation(COMMAND_LINE, "argument"))
+    for i, doc in enumerate(documents):
+        if doc.snapshot_url is None:
+            linked = titles.match(doc.title, document=doc.id)
+            if linked is not None:
+                documents[i] = doc = dataclasses.replace(doc, snapshot_url=linked, snapshot_via="title")
+        if doc.snapshot_url is None and not doc.urls:
+            problems.append(Problem(doc.id, "no-cited-url",
+                                    "cites no URL and no cited title matches its title; nothing to fetch for it"))
+    return ScanResult(tuple(documents), aggregator.cited_urls(), tuple(problems),
+                      str(top) if top is not None else None)
+
+
+def iter_documents(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None,
+                   max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Iterator[ParsedDocument]:
+    """Parse every file under ``paths`` one at a time, bodies included (constant memory).
+
+    Documents are not title-linked here: that needs the whole corpus (see :func:`scan`).
+    """
+    fs_paths = [Path(p) for p in paths]
+    top = Path(root) if root is not None else corpus_root(fs_paths)
+    seen: set[str] = set()
+
+    def name_of(path: Path) -> str:
+        return _doc_id(path, top)
+
+    for start in fs_paths:
+        for item in iter_corpus_files(start, name_of=name_of):
+            if isinstance(item, Problem):
+                yield ParsedDocument(None, (), (item,))
+                continue
+            doc_id = name_of(item)
+            if doc_id in seen:  # the same file reached through two arguments
+                continue
+            seen.add(doc_id)
+            yield _read(item, doc_id, max_document_bytes)
+
+
+def load_document(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None,
+                  max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> ParsedDocument:
+    """Read and parse one document again, body included (``Document.path`` from a scan works).
+
+    The snapshot link by title is not redone (it needs the whole corpus); take it from the scan.
+    Compare ``content_hash`` with the scan's to notice a file changed in between.
+    """
+    p = Path(path)
+    top = Path(root) if root is not None else p.parent
+    return _read(p, _doc_id(p, top), max_document_bytes)
+
+
+def corpus_root(paths: Iterable[Path]) -> Path | None:
+    """The folder document ids are relative to: a folder given, a file's folder, or their common folder."""
+    folders = [os.path.abspath(p if p.is_dir() else p.parent) for p in paths]
+    if not folders:
+        return None
+    return Path(os.path.commonpath(folders))
+
+
+def _split_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[Path]]:
+    url_args: list[str] = []
+    fs_paths: list[Path] = []
+    for item in paths:
+        text = os.fspath(item)
+        if isinstance(item, str) and _URL_ARG.match(text) and not os.path.exists(text):
+            url_args.append(text)
+            continue
+        p = Path(text)
+        if not os.path.lexists(p):
+            raise UsageError(f"{text}: no such file or folder")
+        fs_paths.append(p)
+    return url_args, fs_paths
+
+
+def _doc_id(path: Path, root: Path | None) -> str:
+    absolute = os.path.abspath(path)
+    rel = os.path.relpath(absolute, root) if root is not None else os.path.basename(absolute)
+    return sys.intern(Path(rel).as_posix())
+
+
+def _read(path: Path, doc_id: str, max_bytes: int) -> ParsedDocument:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        return ParsedDocument(None, (), (Problem(doc_id, "unreadable", f"cannot read: {exc.strerror or exc}"),))
+    if len(data) > max_bytes:
+        return ParsedDocument(None, (), (Problem(doc_id, "too-large",
+                                                 f"larger than {max_bytes} bytes; not read as a document"),))
+    return parse_document(data, doc_id=doc_id, path=os.path.abspath(path))
