@@ -114,8 +114,9 @@ class UrlAggregator:
 
     def add(self, url: str, citation: Citation) -> None:
         if citation.title is not None or citation.excerpt is not None:
-            citation = dataclasses.replace(citation, title=self._share(citation.title),
-                                           excerpt=self._share(citation.excerpt))
+            c = citation
+            citation = Citation(c.document, c.role, self._share(c.title), self._share(c.excerpt), c.published,
+                                c.width, c.height)
         self._by_url.setdefault(url, []).append(citation)
 
     def _share(self, text: str | None) -> str | None:
@@ -132,7 +133,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str
          max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> ScanResult:
     """Scan folders, files and URLs. Raises :class:`UsageError` if a path does not exist."""
     url_args, fs_paths = _split_inputs(paths)
-    top = Path(root) if root is not None else corpus_root(fs_paths)
+    top = os.path.abspath(root) if root is not None else corpus_root(fs_paths)
     aggregator = UrlAggregator()
     titles = TitleIndex()
     documents: list[Document] = []
@@ -162,8 +163,7 @@ def scan(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str
         if doc.snapshot_url is None and not doc.urls:
             problems.append(Problem(doc.id, "no-cited-url",
                                     "cites no URL and no cited title matches its title; nothing to fetch for it"))
-    return ScanResult(tuple(documents), aggregator.cited_urls(), tuple(problems),
-                      str(top) if top is not None else None)
+    return ScanResult(tuple(documents), aggregator.cited_urls(), tuple(problems), top)
 
 
 def iter_documents(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None,
@@ -172,11 +172,11 @@ def iter_documents(paths: Iterable[str | os.PathLike[str]], *, root: str | os.Pa
 
     Documents are not title-linked here: that needs the whole corpus (see :func:`scan`).
     """
-    fs_paths = [Path(p) for p in paths]
-    top = Path(root) if root is not None else corpus_root(fs_paths)
+    fs_paths = [os.path.abspath(p) for p in paths]
+    top = os.path.abspath(root) if root is not None else corpus_root(fs_paths)
     seen: set[str] = set()
 
-    def name_of(path: Path) -> str:
+    def name_of(path: str) -> str:
         return _doc_id(path, top)
 
     for start in fs_paths:
@@ -198,17 +198,17 @@ def load_document(path: str | os.PathLike[str], *, root: str | os.PathLike[str] 
     The snapshot link by title is not redone (it needs the whole corpus); take it from the scan.
     Compare ``content_hash`` with the scan's to notice a file changed in between.
     """
-    p = Path(path)
-    top = Path(root) if root is not None else p.parent
+    p = os.path.abspath(path)
+    top = os.path.abspath(root) if root is not None else os.path.dirname(p)
     return _read(p, _doc_id(p, top), max_document_bytes)
 
 
-def corpus_root(paths: Iterable[Path]) -> Path | None:
+def corpus_root(paths: Iterable[str | os.PathLike[str]]) -> str | None:
     """The folder document ids are relative to: a folder given, a file's folder, or their common folder."""
-    folders = [os.path.abspath(p if p.is_dir() else p.parent) for p in paths]
+    folders = [os.path.abspath(p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))) for p in paths]
     if not folders:
         return None
-    return Path(os.path.commonpath(folders))
+    return os.path.commonpath(folders)
 
 
 def _split_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[Path]]:
@@ -226,19 +226,23 @@ def _split_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], l
     return url_args, fs_paths
 
 
-def _doc_id(path: Path, root: Path | None) -> str:
-    absolute = os.path.abspath(path)
-    rel = os.path.relpath(absolute, root) if root is not None else os.path.basename(absolute)
-    return sys.intern(Path(rel).as_posix())
+def _doc_id(path: str, root: str | os.PathLike[str] | None) -> str:
+    """``path`` (absolute) relative to ``root``, ``/``-separated; a string prefix in the common case."""
+    if root is None:
+        rel = os.path.basename(path)
+    else:
+        prefix = os.path.join(os.fspath(root), "")
+        rel = path[len(prefix):] if path.startswith(prefix) else os.path.relpath(path, root)
+    return sys.intern(rel.replace(os.sep, "/") if os.sep != "/" else rel)
 
 
-def _read(path: Path, doc_id: str, max_bytes: int) -> ParsedDocument:
+def _read(path: str, doc_id: str, max_bytes: int) -> ParsedDocument:
     try:
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         return ParsedDocument(None, (), (Problem(doc_id, "unreadable", f"cannot read: {exc.strerror or exc}"),))
     if len(data) > max_bytes:
         return ParsedDocument(None, (), (Problem(doc_id, "too-large",
                                                  f"larger than {max_bytes} bytes; not read as a document"),))
-    return parse_document(data, doc_id=doc_id, path=os.path.abspath(path))
+    return parse_document(data, doc_id=doc_id, path=path)

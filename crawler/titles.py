@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 __all__ = ["TitleIndex", "is_image_role", "normalise_title"]
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
-_SPACES = re.compile(r"\s+")
+#: punctuation, symbols, whitespace and controls (everything but letters, digits and marks) → one space
+_NOT_WORD = re.compile(r"[^\w\u0300-\u036f\u0900-\u0dff]+|_+")
 _IMAGE_PARTS = ("image", "img", "thumbnail", "thumb", "photo", "picture", "logo", "icon", "avatar")
 
 
@@ -36,8 +37,7 @@ def normalise_title(title: str) -> str:
     '打造人工智能高地 华东首个'
     """
     text = unicodedata.normalize("NFKC", title).translate(_QUOTES).casefold()
-    out = [" " if unicodedata.category(c)[0] in "PSZC" else c for c in text]
-    return _SPACES.sub(" ", "".join(out)).strip()
+    return _NOT_WORD.sub(" ", text).strip()
 
 
 def is_image_role(role: str) -> bool:
