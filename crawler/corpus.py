@@ -19,6 +19,7 @@ the folder of a single file given, or the common folder of several paths.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import re
 import sys
@@ -138,15 +139,12 @@ def scan(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str
     titles = TitleIndex()
     documents: list[Document] = []
     problems: list[Problem] = []
-    for parsed in iter_documents(fs_paths, root=top, max_document_bytes=max_document_bytes):
-        problems.extend(parsed.problems)
-        doc = parsed.document
-        if doc is None:
-            continue
-        for url, citation in parsed.citations:
-            aggregator.add(url, citation)
-            titles.add(citation.title, url, citation.role, doc.id)
-        documents.append(dataclasses.replace(doc, body=None))
+    freeze = gc.get_freeze_count() == 0  # never undo a freeze the application made itself
+    try:
+        _collect(fs_paths, top, max_document_bytes, aggregator, titles, documents, problems, freeze=freeze)
+    finally:
+        if freeze:
+            gc.unfreeze()
     seen_args: set[str] = set()
     for arg in url_args:
         cleaned = clean_url(arg)
@@ -164,6 +162,33 @@ def scan(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str
             problems.append(Problem(doc.id, "no-cited-url",
                                     "cites no URL and no cited title matches its title; nothing to fetch for it"))
     return ScanResult(tuple(documents), aggregator.cited_urls(), tuple(problems), top)
+
+
+#: documents between two ``gc.freeze()`` calls while scanning
+_FREEZE_EVERY = 5000
+
+
+def _collect(fs_paths: list[Path], top: str | None, max_document_bytes: int, aggregator: UrlAggregator,
+             titles: TitleIndex, documents: list[Document], problems: list[Problem], *, freeze: bool) -> None:
+    """Feed every parsed file into the aggregates.
+
+    The result grows by millions of small objects that live until the scan ends; the cyclic
+    garbage collector would walk all of them again and again (15 % of a 100,000-document scan).
+    ``gc.freeze()`` moves what exists to the permanent generation every few thousand documents,
+    so the collector only looks at what is new; :func:`scan` unfreezes at the end (and does none
+    of this if the application has frozen objects itself).
+    """
+    for n, parsed in enumerate(iter_documents(fs_paths, root=top, max_document_bytes=max_document_bytes), 1):
+        problems.extend(parsed.problems)
+        doc = parsed.document
+        if doc is None:
+            continue
+        for url, citation in parsed.citations:
+            aggregator.add(url, citation)
+            titles.add(citation.title, url, citation.role, doc.id)
+        documents.append(dataclasses.replace(doc, body=None))
+        if freeze and n % _FREEZE_EVERY == 0:
+            gc.freeze()
 
 
 def iter_documents(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None,

@@ -265,3 +265,13 @@ def test_seeds() -> None:
 def test_module_exports_are_curated() -> None:
     assert set(corpus_module.__all__) <= set(dir(corpus_module))
     assert "scan" in corpus_module.__all__ and sys.modules["crawler.corpus"] is corpus_module
+
+
+def test_scan_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    monkeypatch.setattr(corpus_module, "_FREEZE_EVERY", 1)
+    for i in range(3):
+        write(tmp_path, f"{i}.txt", f"Title {i}\nhttps://example.org/{i}")
+    assert len(scan([tmp_path]).documents) == 3
+    assert gc.get_freeze_count() == 0
