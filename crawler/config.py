@@ -102,6 +102,7 @@ def parse_resolve(text: str) -> tuple[str, int, str]:
 @dataclass(frozen=True, slots=True)
 class CorpusConfig:
     paths: tuple[str, ...] = _opt((), "folders, files or URLs to read when no PATH is given on the command line", kind="paths")
+    max_document_bytes: int = _opt(20_000_000, "corpus files larger than this are reported (too-large), not read", min=1)
 
 
 @dataclass(frozen=True, slots=True)
