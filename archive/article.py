@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from archive.boilerplate import text_weight
+
 __all__ = ["Article", "BodySource"]
 
 #: where the body text came from: the page's own markup, its JSON-LD ``articleBody``, or nothing
@@ -46,8 +48,8 @@ class Article:
         return not self.paragraphs
 
     def is_article(self, min_chars: int = 200) -> bool:
-        """Enough body text to be an article (``extract.min_article_chars`` in the configuration)."""
-        return len(self.text) >= min_chars
+        """Enough body text to be an article (``extract.min_article_chars``; a CJK character counts three)."""
+        return text_weight(self.text) >= min_chars
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (tuples become lists)."""

@@ -31,7 +31,7 @@ that will not get better by waiting (a redirect loop, a 400).
 
 **Then the content**, for a 2xx response:
 
-- *article*: not HTML, or less than ``min_article_chars`` of extracted text →
+- *article*: not HTML, or less than ``min_article_chars`` of extracted text (a CJK character counts three) →
   ``not_an_article``. With a stored body, the shingle recall of
   :func:`archive.compare.compare_texts` against the thresholds gives
   ``unchanged`` / ``minor_changes`` / ``major_changes`` / ``different_page``; a
@@ -68,6 +68,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal, Protocol
 
+from archive.boilerplate import text_weight
 from archive.compare import TextComparison, compare_texts, compare_title, excerpt_contained
 from archive.dates import DateComparison, When, compare_published
 from archive.images import ImageInfo
@@ -403,7 +404,7 @@ def _judge_article(item: UrlInput, f: Fetched, base: Evidence, t: Thresholds,
     ctype = (f.content_type or "").split(";")[0].strip().lower()
     a = f.article
     found_text = "\n".join(a.paragraphs) if a is not None and a.paragraphs else (a.text if a else "")
-    if (ctype and ctype not in _HTML) or a is None or len(found_text.strip()) < min_chars:
+    if (ctype and ctype not in _HTML) or a is None or text_weight(found_text.strip()) < min_chars:
         why = f"content type {ctype}" if ctype and ctype not in _HTML else "no article text"
         return Verdict.NOT_AN_ARTICLE, _with(base, notes=(why,)), None
     snap, cites = item.snapshot, item.citations

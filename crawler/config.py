@@ -162,7 +162,7 @@ class WarcConfig:
 @dataclass(frozen=True, slots=True)
 class ExtractConfig:
     max_decompressed_bytes: int = _opt(20_000_000, "cap on a body after content decoding, against decompression bombs", min=1)
-    min_article_chars: int = _opt(200, "below this much body text a page is 'not an article'", min=0)
+    min_article_chars: int = _opt(200, "below this much body text (a CJK character counts three) a page is 'not an article'", min=0)
 
 
 @dataclass(frozen=True, slots=True)

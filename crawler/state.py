@@ -327,6 +327,10 @@ class StateStore(Protocol):
         """Cited URLs per verdict of their latest capture (``unjudged``, ``not fetched`` for the rest)."""
         ...
 
+    def last_verdicts(self) -> dict[str, str]:
+        """The verdict of each URL's latest judged capture: what a URL not due in this run still stands at."""
+        ...
+
     def changes_since(self, run_id: int | None) -> Changes:
         """New documents and URL changes recorded after run ``run_id`` (``None``: since the start)."""
         ...

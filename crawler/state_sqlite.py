@@ -337,6 +337,13 @@ class SqliteStateStore:
             ).fetchall()
         return {v: n for v, n in rows}
 
+    def last_verdicts(self) -> dict[str, str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT u.url, c.verdict FROM urls u JOIN captures c ON c.id = u.last_capture "
+                "WHERE c.verdict IS NOT NULL").fetchall()
+        return {url: verdict for url, verdict in rows}
+
     def changes_since(self, run_id: int | None) -> Changes:
         after = -1 if run_id is None else run_id
         with self._read() as c:

@@ -1,0 +1,125 @@
+"""``citecrawl archive``: scan, fetch, archive, extract, compare and report, once, by hand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import trio
+
+from archive.replay import WarcReplayTransport
+from crawler import exitcodes
+from crawler.commands.options import add_fetch_options, config_from_args
+from crawler.config import Config
+from crawler.corpus import ScanResult, scan
+from crawler.display import choose_display
+from crawler.errors import UsageError
+from crawler.pipeline import PipelineResult, plain_requests, run_pipeline
+from crawler.state import Citation, DocumentSeen, StateStore, open_state_store
+
+NAME = "archive"
+HELP = "fetch every URL a corpus cites, archive it as WARC and report what changed"
+DESCRIPTION = """\
+Scan PATH (folders, files) and URLs, fetch every cited URL politely, write the
+exchanges into WARC files, re-extract each article and compare it with the stored
+snapshot. Results stream: pages are judged as they arrive.
+
+The collection folder (--out) gets warcs/*.warc.gz, indexes/*.cdxj, state.sqlite,
+report.jsonl and report.html. Ctrl-C once finishes the fetches in flight and writes a
+partial report; twice stops at once. Complete WARC records are always kept.
+"""
+EPILOG = """\
+examples:
+  citecrawl archive                                  the corpus of the configuration file
+  citecrawl archive corpus/ --out /srv/collection    a folder, into a collection
+  citecrawl archive https://example.com/news/1       single URLs
+  citecrawl archive corpus/ --replay old/warcs       no network: answer from WARC files
+  citecrawl archive tests/corpus --resolve news.test:80:127.0.0.1 --allow-network 127.0.0.0/8
+
+exit codes: 0 completed (failed URLs are verdicts), 1 internal error, 2 usage or
+configuration error, 130 interrupted (partial report written).
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH|URL",
+                        help="corpus folders, snapshot files or URLs (default: corpus.paths of the configuration)")
+    add_fetch_options(parser)
+    parser.add_argument("--replay", metavar="DIR", action="append", default=[],
+                        help="answer requests from the WARC files in DIR instead of the network (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress and no per-URL lines")
+
+
+def inputs_of(args: argparse.Namespace, config: Config) -> list[str]:
+    inputs = list(args.paths) or list(config.corpus.paths)
+    if not inputs:
+        raise UsageError("nothing to archive: give PATH or URL arguments, or set corpus.paths in the configuration")
+    return inputs
+
+
+def record_scan(store: StateStore, result: ScanResult, now: float) -> None:
+    """Documents and who cites what, into the state store (one bulk transaction each)."""
+    store.upsert_documents([DocumentSeen(d.id, d.content_hash, d.title, d.snapshot_url) for d in result.documents],
+                           now=now)
+    citations: dict[str, list[Citation]] = {}
+    for u in result.urls:
+        for c in u.citations:
+            citations.setdefault(c.document, []).append(Citation(u.url, c.role))
+    store.replace_citations(citations, now=now)
+
+
+def replay_transport(dirs: list[str]) -> WarcReplayTransport | None:
+    if not dirs:
+        return None
+    for d in dirs:
+        if not Path(d).exists():
+            raise UsageError(f"--replay {d}: no such file or folder")
+    return WarcReplayTransport(dirs)
+
+
+def print_summary(result: PipelineResult, *, as_json: bool, elapsed: float) -> None:
+    if as_json:
+        print(json.dumps({
+            "partial": result.partial, "urls": len(result.urls), "documents": len(result.documents),
+            "url_verdicts": result.counts,
+            "document_verdicts": dict(result.summary.document_verdicts),
+            "attention": result.summary.attention, "fetched": result.fetched, "bytes": result.bytes,
+            "seconds": round(elapsed, 3), "report": str(result.reports.jsonl), "html": str(result.reports.html),
+            "warcs": [str(p) for p in result.warc_files],
+        }, sort_keys=True))
+        return
+    from archive.report_terminal import print_summary as show
+
+    show(result.summary, result.reports, file=sys.stdout)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    inputs = inputs_of(args, config)
+    transport = replay_transport(args.replay)
+    if transport is not None:  # answers come from disk: no gaps between them
+        config = config.with_overrides(politeness={"delay": 0.0, "jitter": 0.0})
+    started = time.monotonic()
+    scanned = scan(inputs)
+    out = Path(config.collection.out)
+    out.mkdir(parents=True, exist_ok=True)
+    store = open_state_store(out)
+    try:
+        now = time.time()
+        run_id = store.start_run(now=now, pid=os.getpid(), host=socket.gethostname())
+        record_scan(store, scanned, now)
+        display = choose_display(quiet=args.quiet)
+        result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(u.url for u in scanned.urls),
+                                               store=store, run_id=run_id, display=display, transport=transport))
+        code = exitcodes.INTERRUPTED if result.partial else exitcodes.OK
+        store.finish_run(run_id, now=time.time(), counts=result.counts, exit_status=code)
+    finally:
+        store.close()
+    print_summary(result, as_json=args.json, elapsed=time.monotonic() - started)
+    return code

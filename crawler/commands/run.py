@@ -1,0 +1,152 @@
+"""``citecrawl run``: the scheduled run. Only what is due, never two at once, resumable.
+
+Each run takes the collection's lock (a second run exits 75 at once), rescans
+the corpus, asks the state store what is due under the recrawl policy, fetches
+that with conditional requests (If-None-Match, If-Modified-Since), and says what
+changed since the previous run. URLs that are not due keep the verdict of their
+last capture in the report. A run killed half-way leaves its in-flight URLs due
+(they are fetched first next time) and everything finished recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import trio
+
+from archive.verdicts import Verdict, needs_attention
+from crawler import exitcodes
+from crawler.commands.archive import record_scan, replay_transport
+from crawler.commands.options import add_fetch_options, config_from_args
+from crawler.corpus import scan
+from crawler.crawl import CrawlRequest
+from crawler.display import choose_display
+from crawler.errors import UsageError
+from crawler.lock import RunLock
+from crawler.pipeline import PipelineResult, run_pipeline
+from crawler.schedule import RecrawlPolicy
+from crawler.state import Changes, DueUrl, StateStore, open_state_store
+
+NAME = "run"
+HELP = "the scheduled run (cron, systemd): fetch what is due, report what changed"
+DESCRIPTION = """\
+Fetch only what is due in the collection, under the recrawl policy of the
+configuration ([recrawl]: article pages weekly, images once, failures retried at
+growing intervals), with conditional requests, and within the [budget] limits.
+A 304 answer is archived as a server-not-modified revisit, an unchanged body as an
+identical-payload-digest revisit. Quiet when not on a terminal: one summary line,
+or one JSON object with --json.
+"""
+EPILOG = """\
+examples:
+  citecrawl run --config /etc/citecrawl/news.toml
+  citecrawl run --config news.toml --corpus /srv/corpus-2 --out /srv/collection-2
+  citecrawl run --json >> /var/log/citecrawl.jsonl
+
+exit codes: 0 done, nothing new needs a person; 3 done, and sources newly gone,
+moved or changed (see the report); 75 another run holds the lock (try later);
+130 interrupted (what finished is kept; the rest stays due); 2 usage or
+configuration error; 1 internal error.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", metavar="PATH", action="append", default=[],
+                        help="corpus folder or file (repeatable; default: corpus.paths of the configuration)")
+    add_fetch_options(parser)
+    parser.add_argument("--replay", metavar="DIR", action="append", default=[],
+                        help="answer requests from the WARC files in DIR instead of the network (tests)")
+    parser.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
+    parser.add_argument("--now", type=float, help=argparse.SUPPRESS)   # tests: pretend it is this epoch time
+
+
+def conditional(due: DueUrl) -> CrawlRequest:
+    headers: list[tuple[str, str]] = []
+    if due.previous_capture is not None:
+        if due.etag:
+            headers.append(("If-None-Match", due.etag))
+        if due.last_modified:
+            headers.append(("If-Modified-Since", due.last_modified))
+    return CrawlRequest(due.url, tuple(headers))
+
+
+def change_lines(changes: Changes) -> list[str]:
+    lines = [f"new document: {d}" for d in changes.new_documents]
+    for c in changes.urls:
+        lines.append(f"{c.kind}: {c.url} ({c.before or '-'} -> {c.after or '-'})")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    inputs: Sequence[str] = args.corpus or config.corpus.paths
+    if not inputs:
+        raise UsageError("no corpus: give --corpus PATH or set corpus.paths in the configuration")
+    transport = replay_transport(args.replay)
+    out = Path(config.collection.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with RunLock(out):
+        store = open_state_store(out)
+        try:
+            now = args.now if args.now is not None else time.time()
+            run_id = store.start_run(now=now, pid=os.getpid(), host=socket.gethostname())
+            scanned = scan(inputs)
+            record_scan(store, scanned, now)
+            policy = RecrawlPolicy.from_config(config.recrawl)
+            limit = config.budget.max_urls or None
+            due = store.due_urls(now, policy, limit=limit)
+            requests = [conditional(d) for d in due]
+            store.begin_attempts([r.url for r in requests], run_id=run_id, now=now)
+            before = {u: Verdict(v) for u, v in store.last_verdicts().items() if v in Verdict.__members__.values()}
+            display = choose_display(quiet=not sys.stderr.isatty())
+            result = trio.run(lambda: run_pipeline(
+                config, scanned, requests, store=store, run_id=run_id, display=display, transport=transport,
+                carry_over=before, previous=before, budget=config.budget))
+            changes = store.changes_since(_previous_run(store, run_id))
+            attention = any(needs_attention(v.verdict, before.get(v.url)) for v in result.urls
+                            if v.url in {r.url for r in requests})
+            code = (exitcodes.INTERRUPTED if result.partial
+                    else exitcodes.ATTENTION if attention or changes.of_kind("gone") or changes.of_kind("moved")
+                    else exitcodes.OK)
+            store.finish_run(run_id, now=time.time(), counts=_counts(result, len(due)), exit_status=code)
+        finally:
+            store.close()
+    _print(result, changes, due=len(due), as_json=args.json, elapsed=time.monotonic() - started, code=code)
+    return code
+
+
+def _previous_run(store: StateStore, run_id: int) -> int | None:
+    earlier = [r.id for r in store.last_runs(50) if r.id < run_id]
+    return max(earlier) if earlier else None
+
+
+def _counts(result: PipelineResult, due: int) -> dict[str, int]:
+    return {"due": due, "fetched": result.fetched, "bytes": result.bytes, **result.counts}
+
+
+def _print(result: PipelineResult, changes: Changes, *, due: int, as_json: bool, elapsed: float, code: int) -> None:
+    if as_json:
+        print(json.dumps({
+            "exit": code, "partial": result.partial, "due": due, "fetched": result.fetched, "bytes": result.bytes,
+            "seconds": round(elapsed, 3), "url_verdicts": result.counts,
+            "new_documents": list(changes.new_documents),
+            "changes": [{"url": c.url, "kind": c.kind, "before": c.before, "after": c.after} for c in changes.urls],
+            "report": str(result.reports.jsonl),
+        }, sort_keys=True))
+        return
+    lines = change_lines(changes)
+    print(f"citecrawl run: {due} due, {result.fetched} fetched, {len(lines)} changes, "
+          f"{result.summary.attention} need attention; report {result.reports.html}"
+          f"{' (PARTIAL: interrupted)' if result.partial else ''}")
+    for line in lines[:50]:
+        print(f"  {line}")
+    if len(lines) > 50:
+        print(f"  … and {len(lines) - 50} more in {result.reports.jsonl}")

@@ -1,0 +1,326 @@
+"""One run, end to end: fetch what is asked, archive every hop, judge each source, report.
+
+The shell around the pure parts. One nursery holds the crawler (producing
+:class:`~crawler.outcomes.FetchResult` values into a bounded channel), the WARC
+writer's owner task, the signal watcher and the progress ticker; this task
+consumes results as they arrive, so extraction and comparison happen while the
+crawl goes on (streaming, not after the crawl). Extraction runs in a worker
+thread, which keeps the event loop free and uses the second core.
+
+Per result: every hop is written (request, response or revisit, and a metadata
+record with the final hop), the final body is examined, the verdict decided,
+and the capture with its verdict recorded in the state store, one transaction
+per URL, only after its records are on disk.
+
+Ctrl-C (or SIGTERM) once: start nothing new, finish what is in flight, write a
+partial report. Twice: stop now; complete records are kept either way, since
+the writer only ever leaves whole records behind.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+import trio
+
+from archive.records import CaptureRef, capture_metadata, warcinfo_fields
+from archive.report import ReportPaths, Summary, write_reports
+from archive.verdicts import DocumentInput, DocumentVerdict, UrlVerdict, Verdict, judge_document, judge_url
+from archive.warcfile import recover
+from archive.writer import CaptureResult, WarcWriter, open_warc_writer
+from crawler import __version__
+from crawler.config import BudgetConfig, Config
+from crawler.corpus import CitedUrl, ScanResult, load_document
+from crawler.crawl import Crawler, CrawlRequest, CrawlStatistics
+from crawler.documents import Document
+from crawler.evaluate import (
+    BodyFindings,
+    document_input,
+    examine_body,
+    index_snapshots,
+    kind_of,
+    snapshot_of,
+    url_input,
+)
+from crawler.outcomes import FetchResult, Outcome
+from crawler.schedule import RecrawlPolicy
+from crawler.state import Capture, StateStore, WarcRef
+
+__all__ = ["Display", "PipelineResult", "run_pipeline", "warcinfo_of"]
+
+#: problem kinds that mean the file yielded no document
+UNREADABLE_KINDS = frozenset({"binary", "bad-yaml", "empty", "unreadable", "too-large"})
+
+
+class Display(Protocol):
+    """What the pipeline tells a person while it works (a progress bar, log lines, or nothing)."""
+
+    def start(self, total: int) -> None: ...
+    def tick(self, stats: CrawlStatistics, done: int) -> None: ...
+    def url_done(self, verdict: UrlVerdict) -> None: ...
+    def note(self, message: str) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class PipelineResult:
+    urls: list[UrlVerdict]
+    documents: list[DocumentVerdict]
+    summary: Summary
+    reports: ReportPaths
+    partial: bool
+    warc_files: tuple[Path, ...]
+    fetched: int
+    bytes: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def warcinfo_of(config: Config) -> list[tuple[str, str]]:
+    """The warcinfo of every file: who, what, how, and the whole effective configuration (secrets redacted)."""
+    return warcinfo_fields(
+        software=f"citecrawl/{__version__}", hostname=socket.gethostname(), operator=config.identity.operator,
+        user_agent=config.user_agent, robots="classic" if config.politeness.robots else "ignore",
+        configuration=config.to_dict(redact=True))
+
+
+def _loader(scan: ScanResult) -> Callable[[Document], str | None]:
+    root = scan.root
+
+    def load(doc: Document) -> str | None:
+        parsed = load_document(Path(root) / doc.id if root else doc.path, root=root)
+        return parsed.document.body if parsed.document else None
+
+    return load
+
+
+class _Judge:
+    """Turns fetch results into verdicts (in a worker thread: extraction is CPU work)."""
+
+    def __init__(self, config: Config, scan: ScanResult) -> None:
+        self.config = config
+        self.cited: dict[str, CitedUrl] = {u.url: u for u in scan.urls}
+        self.snapshots = index_snapshots(scan.documents)
+        self.load_body = _loader(scan)
+
+    def judge(self, result: FetchResult | None, url: str) -> UrlVerdict:
+        cited = self.cited.get(url) or CitedUrl(url, ())
+        docs = self.snapshots.get(url, [])
+        snapshot = snapshot_of(docs, self.load_body) if docs else None
+        findings: BodyFindings | None = None
+        if result is not None and result.hops and result.outcome == Outcome.OK:
+            kind = kind_of(cited, snapshot is not None)
+            findings = examine_body(result.hops[-1], kind=kind,
+                                    max_decompressed=self.config.extract.max_decompressed_bytes)
+        return judge_url(url_input(cited, result, findings, snapshot), self.config.compare,
+                         min_article_chars=self.config.extract.min_article_chars)
+
+
+def _metadata(result: FetchResult, cited: CitedUrl | None) -> list[tuple[str, str]]:
+    last = result.hops[-1]
+    redirects = [(h.response.status, h.response.header("Location") or "") for h in result.hops[:-1]]
+    attempts = [
+        f"{a.number} {a.url or result.url} {a.outcome}{f' {a.status}' if a.status else ''}"
+        f"{f' waited {a.waited:.3f}s' if a.waited else ''}{f' ({a.error})' if a.error else ''}"
+        for a in result.attempts
+    ]
+    return capture_metadata(
+        citations=[(c.document, c.role) for c in (cited.citations if cited else ())],
+        redirects=redirects, attempts=attempts, robots=result.robots, timings=last.timings,
+        extra=[("outcome", str(result.outcome))],
+    )
+
+
+async def _archive(writer: WarcWriter | None, result: FetchResult, cited: CitedUrl | None) -> CaptureResult | None:
+    """Write every hop of a result; the final hop carries the metadata record."""
+    last: CaptureResult | None = None
+    if writer is None:
+        return None
+    for i, hop in enumerate(result.hops):
+        final = i == len(result.hops) - 1
+        last = await writer.write_exchange(hop, metadata=_metadata(result, cited) if final else None)
+    return last
+
+
+def _capture(result: FetchResult, written: CaptureResult | None, verdict: UrlVerdict) -> Capture:
+    final = result.hops[-1] if result.hops else None
+    warc = None
+    if written is not None:
+        loc = written.response
+        warc = WarcRef(filename=loc.filename, offset=loc.offset, length=loc.length, record_id=loc.record_id,
+                       record_type="revisit" if written.is_revisit else "response", date=loc.date,
+                       target_uri=loc.target_uri or result.final_url or result.url)
+    from archive.report import url_record
+
+    return Capture(
+        url=result.url, fetched_at=time.time(), outcome=str(result.outcome), status=result.status,
+        final_url=result.final_url,
+        payload_digest=written.payload_digest if written else None,
+        etag=final.response.header("ETag") if final else None,
+        last_modified=final.response.header("Last-Modified") if final else None,
+        warc=warc, verdict=str(verdict.verdict), evidence=url_record(verdict),
+    )
+
+
+async def run_pipeline(
+    config: Config,
+    scan: ScanResult,
+    requests: Sequence[CrawlRequest],
+    *,
+    store: StateStore | None,
+    run_id: int | None = None,
+    display: Display,
+    transport: httpx.AsyncBaseTransport | None = None,
+    write_warcs: bool = True,
+    carry_over: Mapping[str, Verdict] | None = None,
+    previous: Mapping[str, Verdict] | None = None,
+    budget: BudgetConfig | None = None,
+) -> PipelineResult:
+    """Fetch ``requests``, archive, judge, record and report. URLs of the scan not requested keep ``carry_over``."""
+    out = Path(config.collection.out)
+    judge = _Judge(config, scan)
+    crawler = Crawler(config, transport=transport)
+    verdicts: dict[str, UrlVerdict] = {}
+    requested = {r.url for r in requests}
+    interrupted = False
+    fetched_bytes = 0
+    crawler_stopped = [False]
+    policy = RecrawlPolicy.from_config(config.recrawl)
+
+    def earlier(url: str) -> CaptureRef | None:
+        prev = store.last_capture(url) if store is not None else None
+        if prev is None or prev.payload_digest is None:
+            return None
+        return CaptureRef(prev.target_uri, prev.record_id, prev.date, prev.payload_digest)
+
+    async def consume(receive: trio.MemoryReceiveChannel[FetchResult], writer: WarcWriter | None) -> None:
+        nonlocal fetched_bytes
+        async with receive:
+            async for result in receive:
+                try:
+                    cited = judge.cited.get(result.url)
+                    written = await _archive(writer, result, cited)
+                    fetched_bytes += sum(h.body_length for h in result.hops)
+                    if budget is not None and budget.max_bytes and fetched_bytes >= budget.max_bytes \
+                            and not crawler_stopped[0]:
+                        crawler_stopped[0] = True
+                        display.note(f"byte budget of {budget.max_bytes} used up; the rest stays due")
+                        crawler.stop()
+                    if result.kind == "robots":
+                        continue
+                    if result.status == 304 and carry_over and result.url in carry_over:
+                        verdict = await trio.to_thread.run_sync(judge.judge, result, result.url)
+                        verdict = _not_modified(verdict, carry_over[result.url])
+                    else:
+                        verdict = await trio.to_thread.run_sync(judge.judge, result, result.url)
+                    verdicts[result.url] = verdict
+                    if store is not None and result.outcome != Outcome.DEFERRED:
+                        store.record_capture(_capture(result, written, verdict), run_id=run_id, policy=policy)
+                    display.url_done(verdict)
+                finally:
+                    for hop in result.hops:
+                        hop.close()
+
+    async def watch_signals(cancel: trio.CancelScope) -> None:
+        nonlocal interrupted
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                if not interrupted:
+                    interrupted = True
+                    crawler.stop()
+                    display.note("stopping: finishing fetches in flight (press Ctrl-C again to stop at once)")
+                else:
+                    display.note("stopping now; complete records are kept")
+                    cancel.cancel()
+                    return
+
+    async def tick() -> None:
+        while True:
+            display.tick(crawler.statistics(), len(verdicts))
+            await trio.sleep(0.25)
+
+    async def budget_timer() -> None:
+        if budget is not None and budget.max_minutes:
+            await trio.sleep(budget.max_minutes * 60)
+            display.note(f"time budget of {budget.max_minutes:g} minutes used up; the rest stays due")
+            crawler.stop()
+
+    async def crawl(writer: WarcWriter | None) -> None:
+        send, receive = trio.open_memory_channel[FetchResult](16)
+        async with trio.open_nursery() as helpers:
+            helpers.start_soon(watch_signals, everything)
+            helpers.start_soon(tick)
+            helpers.start_soon(budget_timer)
+            async with trio.open_nursery() as work:
+                work.start_soon(crawler.run, list(requests), send)
+                work.start_soon(consume, receive, writer)
+            helpers.cancel_scope.cancel()
+
+    if write_warcs:
+        for fixed in await trio.to_thread.run_sync(lambda: recover(out / "warcs", index_dir=out / "indexes")):
+            display.note(f"recovered {fixed}")
+    display.start(len(requests))
+    warc_files: tuple[Path, ...] = ()
+    with trio.CancelScope() as everything:
+        if write_warcs:
+            async with open_warc_writer(
+                out / "warcs", prefix=config.warc.prefix, gzip_level=config.warc.gzip_level,
+                rollover_bytes=config.warc.rollover_bytes, digest=config.warc.digest,  # type: ignore[arg-type]
+                warcinfo=warcinfo_of(config), index_dir=out / "indexes", earlier_capture=earlier,
+            ) as writer:
+                await crawl(writer)
+            warc_files = writer.closed_files
+        else:
+            await crawl(None)
+    display.stop()
+    if everything.cancelled_caught:
+        interrupted = True
+
+    # URLs not asked for keep last run's verdict; asked for but not finished are pending
+    url_list: list[UrlVerdict] = []
+    for cited in judge.cited.values():
+        v = verdicts.get(cited.url)
+        if v is None:
+            v = judge.judge(None, cited.url)
+            if cited.url not in requested and carry_over and cited.url in carry_over:
+                v = _carried(v, carry_over[cited.url])
+        url_list.append(v)
+    by_url = {v.url: v for v in url_list}
+    problems = {p.path: p.message for p in scan.problems if p.kind in UNREADABLE_KINDS}
+    doc_verdicts = [judge_document(document_input(d, problems), by_url) for d in scan.documents]
+    doc_verdicts += [judge_document(_unreadable(path, msg), by_url) for path, msg in problems.items()]
+    reports, summary = write_reports(out, url_list, doc_verdicts, generated=datetime.now(UTC),
+                                     partial=interrupted, previous=previous)
+    counts = dict(summary.url_verdicts)
+    return PipelineResult(url_list, doc_verdicts, summary, reports, interrupted, warc_files,
+                          fetched=sum(1 for r in requests if r.url in verdicts), bytes=fetched_bytes, counts=counts)
+
+
+def _unreadable(path: str, message: str) -> DocumentInput:
+    return DocumentInput(document=path, problem=message)
+
+
+def _not_modified(verdict: UrlVerdict, before: Verdict) -> UrlVerdict:
+    """A 304 answer: the source is as it was, so last run's verdict stands."""
+    from dataclasses import replace
+
+    return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(
+        *verdict.evidence.notes, "not modified since the last capture (304)")))
+
+
+def _carried(verdict: UrlVerdict, before: Verdict) -> UrlVerdict:
+    from dataclasses import replace
+
+    return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(
+        *verdict.evidence.notes, "not due in this run; verdict of the last capture")))
+
+
+def plain_requests(urls: Iterable[str]) -> list[CrawlRequest]:
+    return [CrawlRequest(u) for u in urls]
