@@ -13,6 +13,7 @@ its own picture), and a document is never linked to a URL only it cites.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ _NOT_WORD = re.compile(r"[^\w\u0300-\u036f\u0900-\u0dff]+|_+")
 _IMAGE_PARTS = ("image", "img", "thumbnail", "thumb", "photo", "picture", "logo", "icon", "avatar")
 
 
+@functools.lru_cache(maxsize=1 << 15)  # a corpus cites the same related titles again and again
 def normalise_title(title: str) -> str:
     """A title reduced to its words, for comparison.
 
@@ -40,6 +42,7 @@ def normalise_title(title: str) -> str:
     return _NOT_WORD.sub(" ", text).strip()
 
 
+@functools.lru_cache(maxsize=4096)  # a few hundred distinct roles even in a large corpus
 def is_image_role(role: str) -> bool:
     """Whether a role names an image (``images[0].url``, ``headimg``, ``body.img``), not a page.
 
