@@ -55,7 +55,9 @@ redirected to another host (image URLs routinely redirect to CDNs).
 
 **Documents** (:func:`judge_document`): the verdict of the document's own source
 URL (the URL its snapshot was taken from), plus the count of each verdict over
-the other URLs it cites; ``no_source`` when the lead could link it to none,
+the other URLs it cites. A document with no source URL but other cited URLs (a
+page whose images are all it cites) gets the most serious of their verdicts
+(:data:`SEVERITY`); ``no_source`` when it cites nothing and no title links it,
 ``unreadable`` when its file could not be read.
 """
 
@@ -76,6 +78,7 @@ from archive.redirects import is_elsewhere
 
 __all__ = [
     "ATTENTION",
+    "SEVERITY",
     "EXCERPT_FOUND",
     "Citation",
     "DocumentInput",
@@ -122,6 +125,14 @@ class Verdict(StrEnum):
 #: verdicts a person should look at: the source is gone, moved or says something else now
 ATTENTION = frozenset({Verdict.MAJOR_CHANGES, Verdict.DIFFERENT_PAGE, Verdict.MOVED, Verdict.GONE,
                        Verdict.IMAGE_CHANGED, Verdict.NOT_AN_IMAGE})
+
+#: verdicts from most to least serious, for rolling a document's cited URLs up into one word
+SEVERITY: tuple[Verdict, ...] = (
+    Verdict.GONE, Verdict.MOVED, Verdict.DIFFERENT_PAGE, Verdict.MAJOR_CHANGES, Verdict.IMAGE_CHANGED,
+    Verdict.NOT_AN_IMAGE, Verdict.BLOCKED, Verdict.UNREACHABLE, Verdict.ERROR, Verdict.MINOR_CHANGES,
+    Verdict.NOT_AN_ARTICLE, Verdict.DEFERRED, Verdict.PENDING, Verdict.FETCHED, Verdict.UNCHANGED,
+    Verdict.IMAGE_OK, Verdict.NO_SOURCE, Verdict.UNREADABLE,
+)
 
 #: an excerpt scoring at least this in :func:`archive.compare.excerpt_contained` counts as found
 EXCERPT_FOUND = 0.9
@@ -456,6 +467,9 @@ def judge_document(doc: DocumentInput, by_url: Mapping[str, UrlVerdict]) -> Docu
     counts = Counter(str(by_url[u].verdict) if u in by_url else str(Verdict.PENDING) for u in others)
     if doc.problem:
         verdict, detail = Verdict.UNREADABLE, doc.problem
+    elif doc.source_url is None and others:
+        verdict = min((by_url[u].verdict if u in by_url else Verdict.PENDING for u in others), key=SEVERITY.index)
+        detail = f"no article URL of its own: the most serious verdict of its {len(others)} cited URLs"
     elif doc.source_url is None:
         verdict, detail = Verdict.NO_SOURCE, ""
     else:

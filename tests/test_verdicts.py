@@ -8,6 +8,7 @@ from archive.images import ImageInfo
 from archive.redirects import is_elsewhere, registered_domain
 from archive.verdicts import (
     ATTENTION,
+    SEVERITY,
     Citation,
     DocumentInput,
     Fetched,
@@ -279,7 +280,11 @@ def test_documents_roll_up() -> None:
     assert doc.verdict == Verdict.UNCHANGED and doc.source_url == URL
     assert doc.url_counts == {"gone": 1, "image_changed": 1, "pending": 1}
     assert doc.attention_urls == 2
-    assert judge_document(DocumentInput("doc-2", cited_urls=(URL,)), by_url).verdict == Verdict.NO_SOURCE
+    images_only = judge_document(DocumentInput("doc-2", cited_urls=(URL, "https://gone.example.com/")), by_url)
+    assert images_only.verdict == Verdict.GONE and "most serious" in images_only.detail
+    assert judge_document(DocumentInput("doc-5", cited_urls=(URL,)), by_url).verdict == Verdict.UNCHANGED
+    assert judge_document(DocumentInput("doc-6"), by_url).verdict == Verdict.NO_SOURCE
+    assert set(SEVERITY) == set(Verdict)
     assert judge_document(DocumentInput("doc-3", source_url="https://x.example/"), by_url).verdict == Verdict.PENDING
     bad = judge_document(DocumentInput("doc-4", problem="not UTF-8 text"), by_url)
     assert (bad.verdict, bad.detail) == (Verdict.UNREADABLE, "not UTF-8 text")
