@@ -149,7 +149,7 @@ async def _archive(writer: WarcWriter | None, result: FetchResult, cited: CitedU
     return last
 
 
-def _capture(result: FetchResult, written: CaptureResult | None, verdict: UrlVerdict) -> Capture:
+def _capture(result: FetchResult, written: CaptureResult | None, verdict: UrlVerdict, now: float) -> Capture:
     final = result.hops[-1] if result.hops else None
     warc = None
     if written is not None:
@@ -160,7 +160,7 @@ def _capture(result: FetchResult, written: CaptureResult | None, verdict: UrlVer
     from archive.report import url_record
 
     return Capture(
-        url=result.url, fetched_at=time.time(), outcome=str(result.outcome), status=result.status,
+        url=result.url, fetched_at=now, outcome=str(result.outcome), status=result.status,
         final_url=result.final_url,
         payload_digest=written.payload_digest if written else None,
         etag=final.response.header("ETag") if final else None,
@@ -182,8 +182,12 @@ async def run_pipeline(
     carry_over: Mapping[str, Verdict] | None = None,
     previous: Mapping[str, Verdict] | None = None,
     budget: BudgetConfig | None = None,
+    wall_clock: Callable[[], float] = time.time,
 ) -> PipelineResult:
-    """Fetch ``requests``, archive, judge, record and report. URLs of the scan not requested keep ``carry_over``."""
+    """Fetch ``requests``, archive, judge, record and report. URLs of the scan not requested keep ``carry_over``.
+
+    ``wall_clock`` dates the captures in the state store (epoch seconds; tests pretend days pass).
+    """
     out = Path(config.collection.out)
     judge = _Judge(config, scan)
     crawler = Crawler(config, transport=transport)
@@ -222,7 +226,8 @@ async def run_pipeline(
                         verdict = await trio.to_thread.run_sync(judge.judge, result, result.url)
                     verdicts[result.url] = verdict
                     if store is not None and result.outcome != Outcome.DEFERRED:
-                        store.record_capture(_capture(result, written, verdict), run_id=run_id, policy=policy)
+                        store.record_capture(_capture(result, written, verdict, wall_clock()), run_id=run_id,
+                                             policy=policy)
                     display.url_done(verdict)
                 finally:
                     for hop in result.hops:

@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     with RunLock(out):
         store = open_state_store(out)
         try:
-            now = args.now if args.now is not None else time.time()
+            offset = 0.0 if args.now is None else args.now - time.time()
+            now = time.time() + offset
             run_id = store.start_run(now=now, pid=os.getpid(), host=socket.gethostname())
             scanned = scan(inputs)
             record_scan(store, scanned, now)
@@ -109,14 +110,14 @@ def run(args: argparse.Namespace) -> int:
             display = choose_display(quiet=not sys.stderr.isatty())
             result = trio.run(lambda: run_pipeline(
                 config, scanned, requests, store=store, run_id=run_id, display=display, transport=transport,
-                carry_over=before, previous=before, budget=config.budget))
+                carry_over=before, previous=before, budget=config.budget, wall_clock=lambda: time.time() + offset))
             changes = store.changes_since(_previous_run(store, run_id))
             attention = any(needs_attention(v.verdict, before.get(v.url)) for v in result.urls
                             if v.url in {r.url for r in requests})
             code = (exitcodes.INTERRUPTED if result.partial
                     else exitcodes.ATTENTION if attention or changes.of_kind("gone") or changes.of_kind("moved")
                     else exitcodes.OK)
-            store.finish_run(run_id, now=time.time(), counts=_counts(result, len(due)), exit_status=code)
+            store.finish_run(run_id, now=time.time() + offset, counts=_counts(result, len(due)), exit_status=code)
         finally:
             store.close()
     _print(result, changes, due=len(due), as_json=args.json, elapsed=time.monotonic() - started, code=code)
