@@ -66,6 +66,8 @@ images:
 related:
   - title: "Pool reopens"
     webUrl: "{base}/pool.html"
+  - title: "Museum"
+    webUrl: "{base}/museum.html"
 {related}---
 """, encoding="utf-8")
     (root / "library.txt").write_text("Library extends opening hours\n\n" + "\n\n".join(OLD) + "\n", encoding="utf-8")
@@ -77,6 +79,8 @@ def serve(origin: Origin, n_extra: int = 0, delay: float = 0.0) -> None:
                                             headers=[("Content-Type", "text/html; charset=utf-8")], delay=delay))
     origin.add(HOST, "/pool.html", Route(body=page("Pool reopens", OLD).encode(), etag='"pool-v1"',
                                          headers=[("Content-Type", "text/html; charset=utf-8")], delay=delay))
+    origin.add(HOST, "/museum.html", Route(body=page("Museum", OLD).encode(), delay=delay,
+                                           headers=[("Content-Type", "text/html; charset=utf-8")]))
     origin.add(HOST, "/library.png", Route(body=png_bytes(40, 30), headers=[("Content-Type", "image/png")]))
     for i in range(n_extra):
         origin.add(HOST, f"/extra/{i}.html", Route(body=page(f"Extra {i}", OLD).encode(), delay=delay,
@@ -114,8 +118,8 @@ def test_three_scheduled_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
         code, first = run_json(cfg, t0, capsys)
         assert code == exitcodes.OK, first
-        assert first["due"] == 3 and first["fetched"] == 3
-        assert sorted(fetched_paths(origin, 0)) == ["/library.html", "/library.png", "/pool.html"]
+        assert first["due"] == 4 and first["fetched"] == 4
+        assert sorted(fetched_paths(origin, 0)) == ["/library.html", "/library.png", "/museum.html", "/pool.html"]
 
         seen = len(origin.log)
         code, second = run_json(cfg, t0 + DAY, capsys)
@@ -127,8 +131,8 @@ def test_three_scheduled_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         origin.routes[(HOST, "/library.html")].body = page("Library extends opening hours", NEW).encode()
         seen = len(origin.log)
         code, third = run_json(cfg, t0 + 8 * DAY, capsys)
-        assert third["due"] == 2                           # articles weekly, the image never again
-        assert sorted(fetched_paths(origin, seen)) == ["/library.html", "/pool.html"]
+        assert third["due"] == 3                           # articles weekly, the image never again
+        assert sorted(fetched_paths(origin, seen)) == ["/library.html", "/museum.html", "/pool.html"]
         pool = next(x for x in origin.log[seen:] if x.path == "/pool.html")
         assert pool.headers.get("If-None-Match") == '"pool-v1"' and pool.status == 304
         assert code == exitcodes.ATTENTION                 # the library page says something else now
@@ -143,6 +147,9 @@ def test_three_scheduled_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     records = warc_records(out)
     profiles = [p for t, u, p in records if t == "revisit" and u.endswith("/pool.html")]
     assert profiles == ["http://netpreserve.org/warc/1.1/revisit/server-not-modified"]
+    same = [p for t, u, p in records if t == "revisit" and u.endswith("/museum.html")]
+    assert same == ["http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"]
+    assert verdicts["museum.html"] == "unchanged"
     assert sum(1 for t, u, _ in records if t == "response" and u.endswith("/library.html")) == 2
     for warc in sorted((out / "warcs").glob("*.warc.gz")):
         assert warcio_check(warc)[0] == 0
@@ -177,11 +184,12 @@ def test_killed_run_resumes_without_fetching_twice(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         killed_after = len(origin.log)
-        assert killed_after < n_extra + 3, "the run finished before it was killed; slow the origin down"
+        assert killed_after < n_extra + 4, "the run finished before it was killed; slow the origin down"
 
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode in (exitcodes.OK, exitcodes.ATTENTION), done.stderr
-    urls = {f"/extra/{i}.html" for i in range(n_extra)} | {"/library.html", "/pool.html", "/library.png"}
+    urls = {f"/extra/{i}.html" for i in range(n_extra)} | {"/library.html", "/pool.html", "/library.png",
+                                                          "/museum.html"}
     records = warc_records(out)
     responses = [u.split(":", 2)[2].split("/", 1)[1] for t, u, _ in records if t == "response"
                  and not u.endswith("/robots.txt")]
