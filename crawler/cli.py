@@ -30,8 +30,14 @@ article text and report whether each source still says what the snapshot says.
 
 EPILOG = """\
 examples:
-  citecrawl scan config/example-corpus            what would be fetched, as a table
-  citecrawl scan corpus/ --jsonl | jq .url        the same, one JSON object per URL
+  citecrawl archive                               the corpus of config/citecrawl.toml, into ./collection
+  citecrawl archive corpus/ --out /srv/coll       a folder of snapshots, into a collection
+  citecrawl archive https://example.com/a         single URLs
+  citecrawl run --config /etc/citecrawl.toml      the nightly job: only what is due (cron, systemd)
+  citecrawl status                                what is due, the last runs, counts per verdict
+  citecrawl scan corpus/ --jsonl | jq .url        what a corpus cites, nothing fetched
+  citecrawl compare --corpus corpus/ --warcs old/ judge WARCs you already have
+  citecrawl verify collection/                    check digests, framing and indexes
 
 Run `citecrawl COMMAND --help` for each command's options and examples.
 Exit codes: 0 done (failed URLs are verdicts, not errors), 1 internal error,
