@@ -44,7 +44,7 @@ class RichDisplay:
         self.progress.start()
 
     def tick(self, stats: CrawlStatistics, done: int) -> None:
-        detail = (f"in flight {stats.in_flight} · queued {stats.queued} · hosts waiting {stats.hosts_waiting}"
+        detail = (f"in flight {stats.in_flight} · queued {sum(stats.queued.values())} · hosts waiting {stats.hosts_waiting}"
                   f" · {_size(stats.bytes)}")
         self.progress.update(self.task, completed=done, detail=detail)
 
@@ -77,7 +77,7 @@ class LogDisplay:
     def tick(self, stats: CrawlStatistics, done: int) -> None:
         if time.monotonic() - self._last >= 30:
             self._last = time.monotonic()
-            self._line(f"progress {done}/{self.total} in flight {stats.in_flight} queued {stats.queued} "
+            self._line(f"progress {done}/{self.total} in flight {stats.in_flight} queued {sum(stats.queued.values())} "
                        f"bytes {stats.bytes}")
 
     def url_done(self, verdict: UrlVerdict) -> None:
