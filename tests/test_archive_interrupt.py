@@ -76,7 +76,7 @@ def test_ctrl_c_keeps_complete_records_and_writes_a_partial_report(tmp_path: Pat
     verdicts = [x["verdict"] for x in lines if x["record"] == "url"]
     assert len(verdicts) == n
     done = [v for v in verdicts if v not in ("pending", "deferred")]
-    assert 0 < len(done) < n and "pending" in verdicts or "deferred" in verdicts
+    assert 0 < len(done) < n and ("pending" in verdicts or "deferred" in verdicts)
     warcs = sorted((out / "warcs").glob("*.warc.gz"))
     assert warcs and not list((out / "warcs").glob("*.open"))
     for warc in warcs:
