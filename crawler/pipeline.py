@@ -196,6 +196,7 @@ async def run_pipeline(
     interrupted = False
     fetched_bytes = 0
     crawler_stopped = [False]
+    fetched_urls = [0]
     policy = RecrawlPolicy.from_config(config.recrawl)
 
     def earlier(url: str) -> CaptureRef | None:
@@ -213,7 +214,7 @@ async def run_pipeline(
                     written = await _archive(writer, result, cited)
                     fetched_bytes += sum(h.body_length for h in result.hops)
                     if budget is not None and budget.max_bytes and fetched_bytes >= budget.max_bytes \
-                            and not crawler_stopped[0]:
+                            and result.kind == "page" and not crawler_stopped[0]:  # a run always gets one page
                         crawler_stopped[0] = True
                         display.note(f"byte budget of {budget.max_bytes} used up; the rest stays due")
                         crawler.stop()
@@ -225,6 +226,8 @@ async def run_pipeline(
                     else:
                         verdict = await trio.to_thread.run_sync(judge.judge, result, result.url)
                     verdicts[result.url] = verdict
+                    if result.outcome != Outcome.DEFERRED:
+                        fetched_urls[0] += 1
                     if store is not None and result.outcome != Outcome.DEFERRED:
                         store.record_capture(_capture(result, written, verdict, wall_clock()), run_id=run_id,
                                              policy=policy)
@@ -305,7 +308,7 @@ async def run_pipeline(
                                      partial=interrupted, previous=previous)
     counts = dict(summary.url_verdicts)
     return PipelineResult(url_list, doc_verdicts, summary, reports, interrupted, warc_files,
-                          fetched=sum(1 for r in requests if r.url in verdicts), bytes=fetched_bytes, counts=counts)
+                          fetched=fetched_urls[0], bytes=fetched_bytes, counts=counts)
 
 
 def _unreadable(path: str, message: str) -> DocumentInput:

@@ -201,3 +201,36 @@ def test_killed_run_resumes_without_fetching_twice(tmp_path: Path) -> None:
         assert warcio_check(warc)[0] == 0
         assert all(block for _, block, _ in fastwarc_verify(warc))
     assert not list((out / "warcs").glob("*.open"))
+
+
+def test_budget_leaves_the_rest_due(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    t0 = time.time()
+    with serve_origin() as origin:
+        serve(origin, n_extra=4)
+        corpus, out = make_corpus(tmp_path / "corpus", origin.port, 4), tmp_path / "collection"
+        cfg = write_config(tmp_path, origin.port, corpus, out)
+        cfg.write_text(cfg.read_text(encoding="utf-8") + "[budget]\nmax_urls = 3\n", encoding="utf-8")
+        code, first = run_json(cfg, t0, capsys)
+        assert (first["due"], first["fetched"]) == (3, 3)
+        code, second = run_json(cfg, t0 + 60, capsys)
+        assert (second["due"], second["fetched"]) == (3, 3)
+        code, third = run_json(cfg, t0 + 120, capsys)
+        assert (third["due"], third["fetched"]) == (2, 2)       # 8 URLs in all
+        code, fourth = run_json(cfg, t0 + 180, capsys)
+        assert fourth["due"] == 0
+    fetched = [x.path for x in origin.log if x.path != "/robots.txt"]
+    assert len(fetched) == len(set(fetched)) == 8
+
+
+def test_byte_budget_stops_the_run_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with serve_origin() as origin:
+        serve(origin, n_extra=6)
+        corpus, out = make_corpus(tmp_path / "corpus", origin.port, 6), tmp_path / "collection"
+        cfg = write_config(tmp_path, origin.port, corpus, out)
+        text = cfg.read_text(encoding="utf-8").replace("delay = 0.0", "delay = 0.05")
+        cfg.write_text(text + "[budget]\nmax_bytes = 1\n", encoding="utf-8")
+        code, first = run_json(cfg, time.time(), capsys)
+        assert code in (exitcodes.OK, exitcodes.ATTENTION) and first["partial"] is False
+        assert 1 <= first["fetched"] < 10                          # stopped after the first body
+        code, second = run_json(cfg, time.time() + 60, capsys)
+        assert second["due"] == 10 - first["fetched"]             # the rest stays due
