@@ -217,7 +217,7 @@ def test_budget_leaves_the_rest_due(tmp_path: Path, capsys: pytest.CaptureFixtur
         code, third = run_json(cfg, t0 + 120, capsys)
         assert (third["due"], third["fetched"]) == (2, 2)       # 8 URLs in all
         code, fourth = run_json(cfg, t0 + 180, capsys)
-        assert fourth["due"] == 0
+        assert fourth["due"] == 0 and code == exitcodes.OK
     fetched = [x.path for x in origin.log if x.path != "/robots.txt"]
     assert len(fetched) == len(set(fetched)) == 8
 
