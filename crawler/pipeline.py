@@ -101,6 +101,10 @@ def _loader(scan: ScanResult) -> Callable[[Document], str | None]:
     return load
 
 
+def _no_body(doc: Document) -> None:
+    return None
+
+
 class _Judge:
     """Turns fetch results into verdicts (in a worker thread: extraction is CPU work)."""
 
@@ -113,9 +117,11 @@ class _Judge:
     def judge(self, result: FetchResult | None, url: str) -> UrlVerdict:
         cited = self.cited.get(url) or CitedUrl(url, ())
         docs = self.snapshots.get(url, [])
-        snapshot = snapshot_of(docs, self.load_body) if docs else None
+        has_body = result is not None and bool(result.hops) and result.outcome == Outcome.OK
+        # the stored text is read from disk only when there is a page to compare it with
+        snapshot = snapshot_of(docs, self.load_body if has_body else _no_body) if docs else None
         findings: BodyFindings | None = None
-        if result is not None and result.hops and result.outcome == Outcome.OK:
+        if result is not None and has_body:
             kind = kind_of(cited, snapshot is not None)
             findings = examine_body(result.hops[-1], kind=kind,
                                     max_decompressed=self.config.extract.max_decompressed_bytes)
