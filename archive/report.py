@@ -45,16 +45,16 @@ Then one line per document, ``"record": "document"``:
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archive.report_html import render_html
 from archive.summary import Summary, run_record, summarize
 from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
@@ -135,17 +135,18 @@ def document_record(d: DocumentVerdict) -> dict[str, Any]:
 
 
 def _jsonl(summary: Summary, urls: Sequence[UrlVerdict], documents: Sequence[DocumentVerdict],
-           previous: Mapping[str, Verdict]) -> str:
-    records = [run_record(summary), *(url_record(v, previous.get(v.url)) for v in urls),
-               *(document_record(d) for d in documents)]
-    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in records)
+           previous: Mapping[str, Verdict]) -> Iterator[str]:
+    records = itertools.chain([run_record(summary)], (url_record(v, previous.get(v.url)) for v in urls),
+                              (document_record(d) for d in documents))
+    return (json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in records)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` to a temporary file beside ``path``, fsync, then rename it into place."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+            f.writelines(chunks)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)                         # mkstemp makes 0600; a report is for reading
@@ -162,11 +163,13 @@ def write_reports(folder: str | os.PathLike[str], urls: Sequence[UrlVerdict], do
 
     ``previous`` maps URLs to last run's verdicts, so ``needs_attention`` flags only news.
     """
+    from archive.report_html import iter_html  # the HTML module imports this one
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     prev = previous or {}
     summary = summarize(urls, documents, generated=generated, partial=partial, previous=prev)
     paths = ReportPaths(out / JSONL_NAME, out / HTML_NAME)
     _write_atomic(paths.jsonl, _jsonl(summary, urls, documents, prev))
-    _write_atomic(paths.html, render_html(summary, urls, documents, previous=prev))
+    _write_atomic(paths.html, iter_html(summary, urls, documents, previous=prev))
     return paths, summary

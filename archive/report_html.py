@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -30,7 +30,7 @@ from archive.summary import Summary, run_record
 from archive.textnorm import CJK_RANGES
 from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
-__all__ = ["render_html", "script_json", "word_diff"]
+__all__ = ["iter_html", "render_html", "script_json", "word_diff"]
 
 #: verdicts whose articles get a side-by-side diff
 DIFFED = frozenset({Verdict.MINOR_CHANGES, Verdict.MAJOR_CHANGES, Verdict.DIFFERENT_PAGE, Verdict.MOVED})
@@ -192,16 +192,18 @@ def _cards(counts: Mapping[str, int], what: str) -> str:
 
 def render_html(summary: Summary, urls: Sequence[UrlVerdict], documents: Sequence[DocumentVerdict],
                 *, previous: Mapping[str, Verdict] | None = None) -> str:
-    """The whole page as a string."""
+    """The whole page as a string (tests, small reports); :func:`iter_html` streams it."""
+    return "".join(iter_html(summary, urls, documents, previous=previous))
+
+
+def iter_html(summary: Summary, urls: Sequence[UrlVerdict], documents: Sequence[DocumentVerdict],
+              *, previous: Mapping[str, Verdict] | None = None) -> Iterator[str]:
+    """The page in pieces, a row at a time, so a 100,000-URL report is never one string in memory."""
     prev = previous or {}
     banner = ('<p class="partial">Partial report: the run was interrupted. URLs marked “pending” were not '
               "fetched yet.</p>") if summary.partial else ""
-    url_rows = "\n".join(_url_row(n, v, needs_attention(v.verdict, prev.get(v.url))) for n, v in enumerate(urls))
-    doc_rows = "\n".join(_doc_row(d) for d in documents)
-    diffs = "\n".join(_diff_section(n, v) for n, v in enumerate(urls)
-                      if v.comparison is not None and v.verdict in DIFFED)
     title = f"citecrawl report — {summary.generated:%Y-%m-%d %H:%M}" + (" (partial)" if summary.partial else "")
-    return f"""<!DOCTYPE html>
+    yield f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -219,18 +221,27 @@ generated {_e(summary.generated.isoformat(timespec="seconds"))}</p>
 <table id="urls" class="sortable"><thead><tr><th>Verdict</th><th>Kind</th><th>URL</th><th>Status</th>
 <th>Recall</th><th>Title</th><th>Documents</th><th>Evidence</th></tr></thead>
 <tbody>
-{url_rows}
-</tbody></table>
+"""
+    for n, v in enumerate(urls):
+        yield _url_row(n, v, needs_attention(v.verdict, prev.get(v.url))) + "\n"
+    yield f"""</tbody></table>
 <h2>Documents</h2>
 {_cards(summary.document_verdicts, "docs")}
 <table id="docs" class="sortable"><thead><tr><th>Verdict</th><th>Document</th><th>Title</th><th>Source</th>
 <th>Other URLs</th></tr></thead>
 <tbody>
-{doc_rows}
-</tbody></table>
-<h2>Changed articles</h2>
-{diffs or '<p class="lead">No article changed.</p>'}
-<script type="application/json" id="citecrawl-run">{script_json(run_record(summary))}</script>
+"""
+    for d in documents:
+        yield _doc_row(d) + "\n"
+    yield "</tbody></table>\n<h2>Changed articles</h2>\n"
+    any_diff = False
+    for n, v in enumerate(urls):
+        if v.comparison is not None and v.verdict in DIFFED:
+            any_diff = True
+            yield _diff_section(n, v) + "\n"
+    if not any_diff:
+        yield '<p class="lead">No article changed.</p>\n'
+    yield f"""<script type="application/json" id="citecrawl-run">{script_json(run_record(summary))}</script>
 <script>{_JS}</script>
 </body></html>
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,10 +144,11 @@ def test_failed_write_leaves_the_old_report(tmp_path: Path, monkeypatch: pytest.
     paths, _ = write_reports(tmp_path, urls, docs, generated=WHEN)
     before = paths.html.read_text(encoding="utf-8")
 
-    def broken(*args: object, **kwargs: object) -> str:
+    def broken(*args: object, **kwargs: object) -> Iterator[str]:
+        yield "<!DOCTYPE html><html>half a page"          # the stream breaks half-way
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("archive.report.render_html", broken)
+    monkeypatch.setattr("archive.report_html.iter_html", broken)
     with pytest.raises(KeyboardInterrupt):
         write_reports(tmp_path, urls[:1], docs, generated=WHEN, partial=True)
     assert paths.html.read_text(encoding="utf-8") == before
