@@ -14,8 +14,9 @@ crawler follows them hop by hop through the politeness core) and returns an
   removed by h11) into a spooled file, at most ``max_body_bytes``
   (``truncated="length"``), within a whole-hop ``deadline`` (httpx's read
   timeout is per chunk, so a server dribbling bytes would never trip it): past
-  it the body is cut (``truncated="time"``), or, before the head arrived, the
-  hop fails with ``timeout``. A connection that breaks mid-body gives
+  it the body is cut (``truncated="time"``; so is a body whose next chunk
+  misses the read timeout), or, before the head arrived, the hop fails with
+  ``timeout``. A connection that breaks mid-body gives
   ``truncated="disconnect"``.
 
 All third-party errors are turned into outcomes here, in :func:`classify`.
@@ -143,6 +144,10 @@ async def fetch_hop(
                 try:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
+                    break
+                except httpx.TimeoutException:
+                    if not capped:      # the per-chunk read timeout: cut by time, not by the peer
+                        truncated = "time"
                     break
                 except (httpx.TransportError, httpx.StreamError):
                     if not capped:
