@@ -45,6 +45,9 @@ __all__ = ["CrawlRequest", "CrawlStatistics", "Crawler", "host_key"]
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: redirect hops followed for a robots.txt (RFC 9309 asks for at least five)
 ROBOTS_REDIRECTS = 5
+#: robots.txt failures that are the host's, not its robots.txt's: every page of the origin gets this
+#: outcome (a certificate that fails for robots.txt fails for the page), not "robots_disallowed"
+_ROBOTS_BLOCKING = frozenset({Outcome.DNS, Outcome.ADDRESS_REFUSED, Outcome.TLS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +416,7 @@ class Crawler:
             if result.outcome is not Outcome.DEFERRED:
                 policy = self._policy_from(result)
                 self._robots[origin] = policy
-                if result.outcome in (Outcome.DNS, Outcome.ADDRESS_REFUSED):
+                if result.outcome in _ROBOTS_BLOCKING:
                     self._robots_blocking[origin] = (result.outcome, result.error or str(result.outcome))
                 self._apply_crawl_delay(host, policy)
         finally:
