@@ -31,7 +31,7 @@ import tenacity
 import trio
 
 from archive.exchange import Exchange
-from crawler.addresses import refusal
+from crawler.addresses import literal_ip, refusal
 from crawler.clients import ClientFactory
 from crawler.config import Config
 from crawler.fetch import HopFailure, fetch_hop
@@ -449,8 +449,7 @@ class Crawler:
 
 
 def _literal_refusal(url: httpx.URL, allowed: Iterable[object]) -> str | None:
-    """With a proxy the proxy connects: we can still refuse URLs whose host is a literal IP."""
-    try:
-        return refusal(url.host, allowed)  # type: ignore[arg-type]
-    except ValueError:
-        return None
+    """With a proxy the proxy connects: we can still refuse URLs whose host is a literal IP
+    (in any spelling the proxy's resolver would read as one: ``http://2130706433/`` is loopback)."""
+    ip = literal_ip(url.host)
+    return None if ip is None else refusal(ip, allowed)  # type: ignore[arg-type]
