@@ -161,6 +161,14 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[StoredRecord | ReadFa
                 if digest is None and rec.rec_type in ("response", "resource", "metadata"):
                     digest = _digest_of_stream(rec.raw_stream)
                 offset, length = it.get_record_offset(), it.get_record_length()
+                if offset < last_end or length < 0:
+                    # warcio lost its place (a corrupt gzip member before this one): an index
+                    # entry would point nowhere (offsets went negative on a real file)
+                    if pending is not None:
+                        yield pending
+                    yield ReadFault(str(p), last_end, f"cannot locate the record after offset {last_end} "
+                                    f"(warcio reports offset {offset}): corrupt data; the rest is not read")
+                    return
                 last_end = offset + length
                 for w_offset, message in it.warnings[seen_warnings:]:
                     yield ReadFault(str(p), w_offset, message, fatal=False)

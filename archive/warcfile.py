@@ -60,6 +60,9 @@ def warc_filename(prefix: str, when: datetime, serial: int, host: str, *, gzip: 
     >>> warc_filename("citecrawl", datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC), 7, "box")
     'citecrawl-20240501120000123-00007-box.warc.gz'
     """
+    for part in (prefix, host):
+        if not part or "/" in part or os.sep in part or part.startswith("."):
+            raise ValueError(f"{part!r} cannot be part of a WARC file name (the file must stay in its folder)")
     stamp = when.strftime("%Y%m%d%H%M%S") + f"{when.microsecond // 1000:03d}"
     return f"{prefix}-{stamp}-{serial:05d}-{host}.warc{'.gz' if gzip else ''}"
 

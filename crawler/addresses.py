@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
+import socket
 import typing
 from collections.abc import Iterable, Mapping
 
@@ -27,7 +29,7 @@ import trio
 from httpcore._backends.base import SOCKET_OPTION
 from httpcore._backends.trio import TrioBackend, TrioStream
 
-__all__ = ["AddressRefused", "GuardedBackend", "NameNotResolved", "Network", "refusal"]
+__all__ = ["AddressRefused", "GuardedBackend", "NameNotResolved", "Network", "literal_ip", "refusal"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -67,11 +69,19 @@ def refusal(address: str | Address, allowed: Iterable[Network] = ()) -> str | No
     nets = tuple(allowed)
     if any(ip.version == n.version and ip in n for n in nets):
         return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv4 inside IPv6: mapped (::ffff:a.b.c.d) and 6to4 (2002:AABB:CCDD::) are judged by the IPv4 in them
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            if any(embedded.version == n.version and embedded in n for n in nets):
+                return None
+            inner = refusal(embedded, nets)
+            if inner is not None:
+                why = inner.split(" is ", 1)[1]
+                return f"{address} is {why}" if ip.ipv4_mapped else f"{address} is {why} (IPv4 {embedded} inside)"
+            if ip.ipv4_mapped:
+                return None
     check: Address = ip
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        check = ip.ipv4_mapped
-        if any(check.version == n.version and check in n for n in nets):
-            return None
     for kind, flag in (
         ("unspecified", check.is_unspecified),
         ("loopback", check.is_loopback),
@@ -84,6 +94,36 @@ def refusal(address: str | Address, allowed: Iterable[Network] = ()) -> str | No
             return f"{address} is {kind}"
     if not check.is_global:
         return f"{address} is not a public address"
+    return None
+
+
+_INET_ATON = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def literal_ip(host: str) -> Address | None:
+    """The IP address ``host`` spells, in any form a resolver takes as a literal; ``None`` for a name.
+
+    Besides the canonical forms, ``inet_aton`` (and so getaddrinfo, curl and browsers) reads
+    decimal, octal and hexadecimal parts and fewer than four of them, and a trailing dot is
+    ignored: the guard must see these as the addresses they are.
+
+    >>> [str(literal_ip(h)) for h in ("2130706433", "0x7f.1", "0177.0.0.1", "127.1", "127.0.0.1.", "[::1]")]
+    ['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1', '::1']
+    >>> literal_ip("example.com") is None
+    True
+    """
+    name = host.strip("[]").split("%", 1)[0]
+    if name.endswith(".") and not name.endswith(".."):
+        name = name[:-1]
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if _INET_ATON.match(name):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
     return None
 
 
@@ -112,10 +152,9 @@ class GuardedBackend(TrioBackend):
         override = self.overrides.get((name, port))
         if override is not None:
             return [override]
-        try:
-            return [str(ipaddress.ip_address(name))]
-        except ValueError:
-            pass
+        literal = literal_ip(name)
+        if literal is not None:
+            return [str(literal)]
         try:
             infos = await trio.socket.getaddrinfo(name, port, type=trio.socket.SOCK_STREAM)
         except (trio.socket.gaierror, UnicodeError) as exc:

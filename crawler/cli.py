@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from crawler import __version__, exitcodes
-from crawler.errors import CitecrawlError, ConfigError, RunLocked, UsageError
+from crawler.errors import CitecrawlError, ConfigError, RunLocked, UsageError, storage_failure
 
 __all__ = ["build_parser", "main"]
 
@@ -93,6 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `citecrawl scan --jsonl | head`
         sys.stderr.close()
         return exitcodes.OK
+    except Exception as exc:
+        failure = storage_failure(exc)
+        if failure is None:
+            raise                       # a bug: the traceback is what we need
+        print(f"citecrawl: error: the disk failed: {failure}. Complete WARC records and recorded captures are "
+              "kept; free space and run again (unfinished URLs stay due)", file=sys.stderr)
+        return exitcodes.INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,6 +56,8 @@ def _opt(default: Any, help: str, **constraints: Any) -> Any:
     return field(default=default, metadata={"help": help, **constraints})
 
 
+#: a file name part that cannot leave its folder or hide (no separators, no leading dot)
+_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
@@ -153,7 +155,7 @@ class NetworkConfig:
 
 @dataclass(frozen=True, slots=True)
 class WarcConfig:
-    prefix: str = _opt("citecrawl", "file name prefix: {prefix}-{timestamp}-{serial}-{host}.warc.gz")
+    prefix: str = _opt("citecrawl", "file name prefix: {prefix}-{timestamp}-{serial}-{host}.warc.gz", kind="filename")
     gzip_level: int = _opt(6, "zlib level per record, 0 = uncompressed .warc (warcio's fixed 9 is ~2x slower for <2 % size)", min=0, max=9)
     rollover_bytes: int = _opt(1_000_000_000, "start a new file past this size (IIPC: 1 GB)", min=1_000_000)
     digest: str = _opt("sha1", "digest algorithm for WARC-Block-Digest and WARC-Payload-Digest", choices=("sha1", "sha256"))
@@ -350,6 +352,10 @@ def _check_value(where: str, tp: Any, meta: Mapping[str, Any], value: Any, base_
         elif kind == "cidr":
             for v in value:
                 ipaddress.ip_network(v, strict=False)
+        elif kind == "filename" and not _FILENAME.match(value):
+            raise ValueError(f"{value!r} must be a plain file name part (letters, digits, '.', '_', '-'; "
+                             "starting with a letter or digit; at most 100): no '/', '..' or spaces, "
+                             "so WARC files stay inside the collection folder")
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     if kind == "path" and value:

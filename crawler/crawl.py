@@ -31,7 +31,7 @@ import tenacity
 import trio
 
 from archive.exchange import Exchange
-from crawler.addresses import refusal
+from crawler.addresses import literal_ip, refusal
 from crawler.clients import ClientFactory
 from crawler.config import Config
 from crawler.fetch import HopFailure, fetch_hop
@@ -45,6 +45,9 @@ __all__ = ["CrawlRequest", "CrawlStatistics", "Crawler", "host_key"]
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: redirect hops followed for a robots.txt (RFC 9309 asks for at least five)
 ROBOTS_REDIRECTS = 5
+#: robots.txt failures that are the host's, not its robots.txt's: every page of the origin gets this
+#: outcome (a certificate that fails for robots.txt fails for the page), not "robots_disallowed"
+_ROBOTS_BLOCKING = frozenset({Outcome.DNS, Outcome.ADDRESS_REFUSED, Outcome.TLS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +416,7 @@ class Crawler:
             if result.outcome is not Outcome.DEFERRED:
                 policy = self._policy_from(result)
                 self._robots[origin] = policy
-                if result.outcome in (Outcome.DNS, Outcome.ADDRESS_REFUSED):
+                if result.outcome in _ROBOTS_BLOCKING:
                     self._robots_blocking[origin] = (result.outcome, result.error or str(result.outcome))
                 self._apply_crawl_delay(host, policy)
         finally:
@@ -446,8 +449,7 @@ class Crawler:
 
 
 def _literal_refusal(url: httpx.URL, allowed: Iterable[object]) -> str | None:
-    """With a proxy the proxy connects: we can still refuse URLs whose host is a literal IP."""
-    try:
-        return refusal(url.host, allowed)  # type: ignore[arg-type]
-    except ValueError:
-        return None
+    """With a proxy the proxy connects: we can still refuse URLs whose host is a literal IP
+    (in any spelling the proxy's resolver would read as one: ``http://2130706433/`` is loopback)."""
+    ip = literal_ip(url.host)
+    return None if ip is None else refusal(ip, allowed)  # type: ignore[arg-type]

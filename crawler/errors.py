@@ -16,6 +16,9 @@ traceback and exits with the code given in :mod:`crawler.exitcodes`.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 
 class CitecrawlError(Exception):
     """Base of the errors citecrawl raises on purpose."""
@@ -37,4 +40,37 @@ class StateError(CitecrawlError):
     """The state store (``state.sqlite``) cannot be used: missing, corrupt, or from a newer citecrawl."""
 
 
-__all__ = ["CitecrawlError", "ConfigError", "RunLocked", "StateError", "UsageError"]
+#: errno values that mean "the storage is full or gone", not a bug
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """A one-line description if ``exc`` (or an exception inside it: trio's groups, causes,
+    contexts) is the disk failing under us — full, over quota, read-only — else ``None``.
+
+    >>> storage_failure(OSError(errno.ENOSPC, "No space left on device"))
+    'No space left on device'
+    >>> storage_failure(ExceptionGroup("g", [sqlite3.OperationalError("database or disk is full")]))
+    'state store: database or disk is full'
+    >>> storage_failure(ValueError("a bug")) is None
+    True
+    """
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        cur = todo.pop()
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and cur.errno in _STORAGE_ERRNOS:
+            where = f" ({cur.filename})" if cur.filename else ""
+            return f"{cur.strerror or cur}{where}"
+        if isinstance(cur, sqlite3.OperationalError) and ("disk is full" in str(cur) or "disk I/O" in str(cur)):
+            return f"state store: {cur}"
+        if isinstance(cur, BaseExceptionGroup):
+            todo.extend(cur.exceptions)
+        todo.extend(x for x in (cur.__cause__, cur.__context__) if x is not None)
+    return None
+
+
+__all__ = ["CitecrawlError", "ConfigError", "RunLocked", "StateError", "UsageError", "storage_failure"]

@@ -14,9 +14,11 @@ crawler follows them hop by hop through the politeness core) and returns an
   removed by h11) into a spooled file, at most ``max_body_bytes``
   (``truncated="length"``), within a whole-hop ``deadline`` (httpx's read
   timeout is per chunk, so a server dribbling bytes would never trip it): past
-  it the body is cut (``truncated="time"``), or, before the head arrived, the
-  hop fails with ``timeout``. A connection that breaks mid-body gives
-  ``truncated="disconnect"``.
+  it the body is cut (``truncated="time"``; so is a body whose next chunk
+  misses the read timeout), or, before the head arrived, the hop fails with
+  ``timeout``. A connection that breaks mid-body gives
+  ``truncated="disconnect"``. A response head over :data:`MAX_HEAD_BYTES` is
+  refused (``protocol_error``): WARC readers could not parse its record.
 
 All third-party errors are turned into outcomes here, in :func:`classify`.
 """
@@ -35,10 +37,20 @@ from archive.exchange import CapturedRequest, CapturedResponse, Exchange, Timing
 from crawler.addresses import AddressRefused, NameNotResolved
 from crawler.outcomes import Outcome
 
-__all__ = ["HopFailure", "classify", "fetch_hop", "peer_ip"]
+__all__ = ["MAX_HEAD_BYTES", "HopFailure", "classify", "fetch_hop", "peer_ip"]
 
 #: seconds allowed to close a response after a deadline cut it (shielded from the cancellation)
 _CLOSE_GRACE = 5.0
+#: the largest response head we archive. FastWARC's HTTP parser gives up on a head over 32 KiB
+#: (and with it on the rest of the file when iterating with ``parse_http``); the margin leaves room
+#: for the ``X-Crawler-`` renames the record builder may add. h11 alone would accept 100 KiB.
+MAX_HEAD_BYTES = 32 * 1024 - 512
+
+
+def _head_size(response: httpx.Response) -> int:
+    """Bytes of the response head as it will be stored: status line, ``name: value`` lines, blank line."""
+    reason = response.extensions.get("reason_phrase") or b""
+    return 15 + len(reason) + sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +146,12 @@ async def fetch_hop(
                 raise
             return HopFailure(outcome, _error_text(exc)), None
         head_at = trio.current_time()
+        size = _head_size(response)
+        if size > MAX_HEAD_BYTES:
+            with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_GRACE):
+                await response.aclose()
+            return HopFailure(Outcome.PROTOCOL_ERROR, f"response head of {size} bytes is over the "
+                              f"{MAX_HEAD_BYTES}-byte limit (WARC readers cannot parse it)"), None
         ip = peer_ip(response)
         spool = new_body_spool()
         chunks = _raw_chunks(response)
@@ -143,6 +161,10 @@ async def fetch_hop(
                 try:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
+                    break
+                except httpx.TimeoutException:
+                    if not capped:      # the per-chunk read timeout: cut by time, not by the peer
+                        truncated = "time"
                     break
                 except (httpx.TransportError, httpx.StreamError):
                     if not capped:

@@ -38,8 +38,11 @@ class Outcome(StrEnum):
     DEFERRED = "deferred"                      # not fetched in this run (stop, Crawl-delay or Retry-After over the cap)
 
 
-#: outcomes worth another attempt (with 429, 502, 503 and 504 responses)
-TRANSIENT = frozenset({Outcome.TIMEOUT, Outcome.CONNECT, Outcome.NETWORK})
+#: outcomes worth another attempt (with 429, 502, 503 and 504 responses). A protocol error is one:
+#: a server that sent more bytes than its Content-Length leaves them on the kept-alive connection,
+#: and the next request on it reads them as a broken response; httpcore drops that connection, so
+#: the retry goes over a fresh one (as browsers retry on a stale kept-alive connection)
+TRANSIENT = frozenset({Outcome.TIMEOUT, Outcome.CONNECT, Outcome.NETWORK, Outcome.PROTOCOL_ERROR})
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,11 +67,13 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     90.0
     >>> parse_retry_after("soon", now=now) is None
     True
+    >>> parse_retry_after("\u00b2", now=now) is None     # a digit to str.isdigit, not to float()
+    True
     """
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():     # str.isdigit() also takes '²' and '١', which float() refuses
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)

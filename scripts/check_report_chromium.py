@@ -51,7 +51,11 @@ ZH = ["本市港区的一座新计算中心于周一正式启用，市政府表�
       "该中心设计的峰值算力达到数千千万亿次，将为大学、医院以及无力自建机房的小企业提供服务。",
       "官员介绍，项目规划用了三年，建设用了两年，运营费用将由区政府和运营方共同承担。",
       "也有人担心夏季用电高峰时电网负荷紧张，要求公开冷却方案和能耗数据。"]
-HOSTILE = "</script><script>alert(1)</script><!-- <img src=x onerror=alert(2)>"
+HOSTILE = ("</script><script>alert(1)</script><!-- <img src=x onerror=alert(2)>"
+           "</script><script>document.documentElement.setAttribute('data-xss','script')</script>"
+           "<img src=x onerror=\"document.documentElement.setAttribute('data-xss','img')\">")
+#: the HOSTILE markup marks the document if it ever runs: <html data-xss=...> in the dumped DOM
+_RAN = re.compile(r"<[^<>]*\sdata-xss=")
 
 
 def find_chromium(explicit: str | None = None) -> str | None:
@@ -127,6 +131,8 @@ def check(report: Path, chromium: str, screenshot: Path | None = None, timeout: 
             problems.append("the tables are missing from the rendered DOM")
         if not re.search(r'id="shown">\d+ of \d+ URLs shown', dom):
             problems.append("the page script did not run (no 'N of M URLs shown')")
+        if _RAN.search(dom):
+            problems.append("markup from the data ran: the document carries data-xss")
         if "<script>alert(" in dom or "onerror=alert" in dom.replace("&lt;img src=x onerror=alert", ""):
             problems.append("a script from the data survived unescaped")
         if screenshot is not None:

@@ -271,7 +271,7 @@ def _tls_error(request: httpx.Request) -> BaseException:
         (_raise(lambda r: httpx.ReadTimeout("slow", request=r)), Outcome.TIMEOUT, 2),
         (_raise(lambda r: httpx.ConnectError("refused", request=r)), Outcome.CONNECT, 2),
         (_raise(lambda r: httpx.ReadError("reset", request=r)), Outcome.NETWORK, 2),
-        (_raise(lambda r: httpx.RemoteProtocolError("bad", request=r)), Outcome.PROTOCOL_ERROR, 1),
+        (_raise(lambda r: httpx.RemoteProtocolError("bad", request=r)), Outcome.PROTOCOL_ERROR, 2),
         (_raise(lambda r: NameNotResolved(r.url.host, "no such name")), Outcome.DNS, 1),
         (_raise(lambda r: AddressRefused(r.url.host, ["10.0.0.1 is private"])), Outcome.ADDRESS_REFUSED, 1),
         (_raise(_tls_error), Outcome.TLS, 1),

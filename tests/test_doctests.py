@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["archive.textnorm", "archive.align", "archive.dates", "archive.compare", "archive.images",
-           "archive.redirects", "archive.verdicts", "archive.report", "archive.report_html", "archive.report_terminal"]
+           "archive.redirects", "archive.verdicts", "archive.report", "archive.report_html", "archive.report_terminal",
+           "crawler.errors", "crawler.addresses"]
 
 
 @pytest.mark.parametrize("name", MODULES)

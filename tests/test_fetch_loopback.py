@@ -210,3 +210,16 @@ async def test_robots_over_the_network_archived_and_obeyed(nursery: trio.Nursery
     assert [q.split(b" ")[1] for q in origin.requests] == [b"/robots.txt", b"/hello"]
     for r in results:
         r.close()
+
+
+async def test_read_timeout_mid_body_is_truncated_by_time(nursery: trio.Nursery) -> None:
+    async def stall(head: bytes) -> AsyncIterator[bytes]:
+        yield b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10
+        await trio.sleep(5)
+        yield b"x"
+
+    origin = await Origin({"/stall": stall}).start(nursery)
+    r = page(await crawl(config(fetch_deadline=5.0, read_timeout=0.2), [f"http://127.0.0.1:{origin.port}/stall"]))
+    # the peer did not disconnect: the read timeout cut it, so WARC-Truncated must say "time"
+    assert (r.outcome, r.truncated, r.hops[0].body_length) == (Outcome.OK, "time", 10)
+    r.close()

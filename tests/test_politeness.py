@@ -255,3 +255,20 @@ def test_crawl_delay_learned_after_the_robots_response_counts_from_its_end() -> 
     assert p.set_crawl_delay("h", 5.0, now=2.0)
     assert p.next_ready(2.0) == (None, 7.0)   # ... but its Crawl-delay says 7.0
     assert p.next_ready(7.0) == ("page", None)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("\u00b2", None),                  # str.isdigit() says yes, float() says no: must not raise
+    ("\u0661\u0662", None),            # Arabic-Indic digits
+    ("-30", None),
+    ("soon", None),
+    ("", None),
+    ("9" * 40, 1e40),
+    ("Thu, 01 Jan 1970 00:00:00 GMT", -1735689600.0),
+])
+def test_parse_retry_after_absurd_values(value: str, expected: float | None) -> None:
+    from datetime import UTC, datetime
+
+    from crawler.politeness import parse_retry_after
+
+    assert parse_retry_after(value, now=datetime(2025, 1, 1, tzinfo=UTC)) == expected

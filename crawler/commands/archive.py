@@ -16,7 +16,7 @@ from archive.replay import WarcReplayTransport
 from crawler import exitcodes
 from crawler.commands.options import add_fetch_options, config_from_args
 from crawler.config import Config
-from crawler.corpus import ScanResult, scan
+from crawler.corpus import COMMAND_LINE, ScanResult, scan
 from crawler.display import choose_display
 from crawler.errors import UsageError
 from crawler.pipeline import PipelineResult, plain_requests, run_pipeline
@@ -70,7 +70,10 @@ def record_scan(store: StateStore, result: ScanResult, now: float) -> None:
     citations: dict[str, list[Citation]] = {}
     for u in result.urls:
         for c in u.citations:
-            citations.setdefault(c.document, []).append(Citation(u.url, c.role))
+            # URLs given on the command line are no document's citations: the store keeps them
+            # as one-off captures (record_capture remembers them, never due)
+            if c.document != COMMAND_LINE:
+                citations.setdefault(c.document, []).append(Citation(u.url, c.role))
     store.replace_citations(citations, now=now)
 
 
