@@ -46,8 +46,10 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: redirect hops followed for a robots.txt (RFC 9309 asks for at least five)
 ROBOTS_REDIRECTS = 5
 #: robots.txt failures that are the host's, not its robots.txt's: every page of the origin gets this
-#: outcome (a certificate that fails for robots.txt fails for the page), not "robots_disallowed"
-_ROBOTS_BLOCKING = frozenset({Outcome.DNS, Outcome.ADDRESS_REFUSED, Outcome.TLS})
+#: outcome (a certificate that fails for robots.txt fails for the page; a host that refuses
+#: connections is down, not forbidding), not "robots_disallowed". A robots.txt that times out or
+#: breaks off stays "robots_disallowed": the host answers, its robots.txt does not (RFC 9309).
+_ROBOTS_BLOCKING = frozenset({Outcome.DNS, Outcome.ADDRESS_REFUSED, Outcome.TLS, Outcome.CONNECT})
 
 
 @dataclass(frozen=True, slots=True)

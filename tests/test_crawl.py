@@ -289,6 +289,23 @@ async def test_failure_outcomes(autojump_clock: Any, handler: Handler, outcome: 
     assert r.final_url == "http://a.example/x"
 
 
+@pytest.mark.parametrize(
+    ("handler", "page_outcome"),
+    [
+        (_raise(lambda r: httpx.ConnectError("refused", request=r)), Outcome.CONNECT),
+        (_raise(_tls_error), Outcome.TLS),
+        (_raise(lambda r: httpx.ReadTimeout("slow", request=r)), Outcome.ROBOTS_DISALLOWED),
+    ],
+)
+async def test_robots_failure_of_the_host_is_the_pages_outcome(autojump_clock: Any, handler: Handler,
+                                                                page_outcome: Outcome) -> None:
+    """A host that is down is unreachable, not forbidding; a robots.txt that times out disallows (RFC 9309)."""
+    results, t = await crawl(config(robots=True, max_attempts=1), handler, ["http://a.example/x"])
+    pages = [r for r in results if r.kind == "page"]
+    assert [r.outcome for r in pages] == [page_outcome]
+    assert [str(u) for _, u in t.log] == ["http://a.example/robots.txt"]     # the page itself never went out
+
+
 async def test_ok_and_404_status(autojump_clock: Any) -> None:
     def site(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200 if request.url.path == "/a" else 404, text="x")
