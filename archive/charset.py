@@ -118,16 +118,25 @@ def codec_for_label(label: str) -> str | None:
     ('gb18030', 'cp1252', 'cp932')
     >>> codec_for_label("windows-1251"), codec_for_label("no-such-charset"), codec_for_label("iso-2022-kr")
     ('cp1251', None, None)
+
+    Python's own codec names (what charset-normalizer reports) map the same way:
+
+    >>> codec_for_label("latin_1"), codec_for_label("euc_kr"), codec_for_label("gb2312")
+    ('cp1252', 'cp949', 'gb18030')
     """
     key = label.strip().strip("\"'").lower()
     if not key or key in _REPLACEMENT:
         return None
-    if key in _WHATWG:
-        return _WHATWG[key]
+    for k in (key, key.replace("_", "-")):
+        if k in _WHATWG:
+            return _WHATWG[k]
     try:
         info = codecs.lookup(key)
     except LookupError:
         return None
+    for k in (info.name, info.name.replace("_", "-")):
+        if k in _WHATWG:
+            return _WHATWG[k]
     # only text encodings (not rot13, base64 …)
     return info.name if getattr(info, "_is_text_encoding", True) else None
 

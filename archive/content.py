@@ -106,8 +106,13 @@ def parse_content_encoding(header: str | Iterable[str] | None) -> tuple[str, ...
     return tuple(out)
 
 
-def decode_content(body: bytes, content_encoding: str | Iterable[str] | None, *, max_bytes: int) -> DecodedContent:
+def decode_content(body: bytes, content_encoding: str | Iterable[str] | None, *, max_bytes: int,
+                   truncate: bool = False) -> DecodedContent:
     """Undo the Content-Encoding(s) of ``body`` with every stage capped at ``max_bytes``.
+
+    Past the cap this raises :class:`DecodedTooLarge`; with ``truncate`` it returns the
+    first ``max_bytes`` instead, marked incomplete (what an image header or a robots.txt
+    needs: the start, whatever follows).
 
     >>> import gzip
     >>> decode_content(gzip.compress(b"<p>hi</p>"), "gzip", max_bytes=100).data
@@ -116,6 +121,9 @@ def decode_content(body: bytes, content_encoding: str | Iterable[str] | None, *,
     Traceback (most recent call last):
     ...
     archive.content.DecodedTooLarge: gzip body decodes to more than 100 bytes
+    >>> cut = decode_content(gzip.compress(b"x" * 1000), "gzip", max_bytes=100, truncate=True)
+    >>> len(cut.data), cut.complete
+    (100, False)
     """
     if max_bytes < 1:
         raise ValueError("max_bytes must be positive")
@@ -124,32 +132,35 @@ def decode_content(body: bytes, content_encoding: str | Iterable[str] | None, *,
         if coding == "gzip":
             if not data.startswith(b"\x1f\x8b") and _looks_like_markup(data):
                 continue  # labelled gzip, sent plain: taken as it is
-            data, done = _inflate(data, zlib.MAX_WBITS | 16, max_bytes, coding, multi_member=True)
+            data, done = _inflate(data, zlib.MAX_WBITS | 16, max_bytes, coding, multi_member=True, truncate=truncate)
         elif coding == "deflate":
             if _looks_like_markup(data):
                 continue
             wbits = zlib.MAX_WBITS if _has_zlib_header(data) else -zlib.MAX_WBITS
             try:
-                data, done = _inflate(data, wbits, max_bytes, coding)
+                data, done = _inflate(data, wbits, max_bytes, coding, truncate=truncate)
             except DecodedTooLarge:
                 raise
             except ContentDecodingError:
                 if wbits < 0:
                     raise
-                data, done = _inflate(data, -zlib.MAX_WBITS, max_bytes, coding)
+                data, done = _inflate(data, -zlib.MAX_WBITS, max_bytes, coding, truncate=truncate)
         elif coding == "br":
-            data, done = _unbrotli(data, max_bytes)
+            data, done = _unbrotli(data, max_bytes, truncate=truncate)
         else:
             raise UnsupportedEncoding(f"cannot decode Content-Encoding {coding!r}; "
                                       f"supported: {', '.join(supported_encodings())}", encoding=coding)
         applied.append(coding)
         complete = complete and done
     if len(data) > max_bytes:
-        raise DecodedTooLarge(f"body is larger than {max_bytes} bytes", encoding="identity", limit=max_bytes)
+        if not truncate:
+            raise DecodedTooLarge(f"body is larger than {max_bytes} bytes", encoding="identity", limit=max_bytes)
+        data, complete = data[:max_bytes], False
     return DecodedContent(data, tuple(applied), complete)
 
 
-def _inflate(data: bytes, wbits: int, limit: int, coding: str, *, multi_member: bool = False) -> tuple[bytes, bool]:
+def _inflate(data: bytes, wbits: int, limit: int, coding: str, *, multi_member: bool = False,
+             truncate: bool = False) -> tuple[bytes, bool]:
     """zlib-family decoding with an output limit; returns ``(output, reached_end_of_stream)``."""
     out = bytearray()
     d = zlib.decompressobj(wbits)
@@ -161,6 +172,8 @@ def _inflate(data: bytes, wbits: int, limit: int, coding: str, *, multi_member: 
         except zlib.error as exc:
             raise ContentDecodingError(f"invalid {coding} data: {exc}", encoding=coding) from None
         if len(out) > limit:
+            if truncate:
+                return bytes(out[:limit]), False
             raise DecodedTooLarge(f"{coding} body decodes to more than {limit} bytes", encoding=coding, limit=limit)
         if d.unconsumed_tail:
             continue
@@ -181,7 +194,7 @@ def _inflate(data: bytes, wbits: int, limit: int, coding: str, *, multi_member: 
         return bytes(out), True  # trailing bytes after the end of the stream are ignored, as browsers do
 
 
-def _unbrotli(data: bytes, limit: int) -> tuple[bytes, bool]:
+def _unbrotli(data: bytes, limit: int, *, truncate: bool = False) -> tuple[bytes, bool]:
     if _brotli is None:
         raise UnsupportedEncoding("cannot decode Content-Encoding 'br': the brotli module is not installed",
                                   encoding="br")
@@ -198,6 +211,8 @@ def _unbrotli(data: bytes, limit: int) -> tuple[bytes, bool]:
                 chunk = memoryview(b"")  # drain output before feeding more, as brotli requires
             out += d.process(chunk, output_buffer_limit=limit + 1 - len(out))
             if len(out) > limit:
+                if truncate:
+                    return bytes(out[:limit]), False
                 raise DecodedTooLarge(f"br body decodes to more than {limit} bytes", encoding="br", limit=limit)
             if d.is_finished():
                 break

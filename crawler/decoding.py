@@ -6,9 +6,10 @@ from Chinese sites, windows-1252 from old CMSes); those are decoded with detecti
 wrong. Files that are not text at all (images, archives dropped into the corpus folder) are
 recognised by NUL bytes or by a decode that yields control characters, and skipped.
 
-Detected labels are mapped as WHATWG does for the web: GB2312 and GBK decode as GB18030 (real
-"GB2312" text routinely holds GBK-only characters; Python's strict ``gb2312`` codec fails on
-them), ISO-8859-1 and ASCII as windows-1252.
+Detected labels are mapped as WHATWG does for the web (:func:`archive.charset.codec_for_label`,
+the same table the HTML decoder uses): GB2312 and GBK decode as GB18030 (real "GB2312" text
+routinely holds GBK-only characters; Python's strict ``gb2312`` codec fails on them),
+ISO-8859-1 and ASCII as windows-1252.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import codecs
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
+
+from archive.charset import codec_for_label
 
 __all__ = ["Decoded", "NotText", "decode_text"]
 
@@ -27,16 +30,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_WHATWG = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "cp936": "gb18030",
-    "iso8859_1": "cp1252",
-    "latin_1": "cp1252",
-    "ascii": "cp1252",
-    "shift_jis": "cp932",
-    "euc_kr": "cp949",
-}
 #: bytes looked at for NUL bytes and control characters
 _SNIFF = 8192
 #: share of control characters (other than tab, newline, carriage return, form feed) past which a decode is not text
@@ -84,7 +77,7 @@ def decode_text(data: bytes) -> Decoded | NotText:
     best = from_bytes(data[: 1 << 20]).best()
     if best is None or best.encoding is None:
         return NotText("not UTF-8 and no text encoding fits")
-    codec = _WHATWG.get(best.encoding, best.encoding)
+    codec = codec_for_label(best.encoding) or best.encoding
     text = data.decode(codec, errors="replace")
     if _control_share(text[:_SNIFF]) > _MAX_CONTROL_SHARE:
         return NotText(f"binary data (control characters when decoded as {codec})")

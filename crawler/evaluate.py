@@ -78,7 +78,7 @@ def examine_body(exchange: Exchange, *, kind: str, max_decompressed: int) -> Bod
     if kind == "image":
         head = exchange.read_body(IMAGE_HEAD_BYTES if not encoding else None)
         try:
-            data = decode_content(head, encoding, max_bytes=IMAGE_HEAD_BYTES).data
+            data = decode_content(head, encoding, max_bytes=IMAGE_HEAD_BYTES, truncate=True).data
         except ContentDecodingError as exc:
             return BodyFindings(ctype, problem=f"content decoding failed: {exc}")
         return BodyFindings(ctype, image=image_info(data))

@@ -18,15 +18,15 @@ Our product token (``identity.robots_token``) selects the group; ``Crawl-delay``
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import httpx
 from protego import Protego
 
+from archive.content import ContentDecodingError, decode_content
 from crawler.outcomes import RobotsDecision
 
-__all__ = ["MAX_ROBOTS_BYTES", "RobotsPolicy", "decode_content", "origin_of", "robots_url"]
+__all__ = ["MAX_ROBOTS_BYTES", "RobotsPolicy", "origin_of", "robots_text", "robots_url"]
 
 #: bytes of robots.txt parsed (after content decoding); the rest is ignored
 MAX_ROBOTS_BYTES = 500 * 1024
@@ -54,25 +54,17 @@ def robots_url(url: str | httpx.URL) -> str:
     return str(u.copy_with(path="/robots.txt", query=None, fragment=None))
 
 
-def decode_content(body: bytes, content_encoding: str | None, *, limit: int = MAX_ROBOTS_BYTES) -> bytes:
-    """At most ``limit`` bytes of ``body`` with its gzip/deflate content encoding undone.
+def robots_text(body: bytes, content_encoding: str | None, *, limit: int = MAX_ROBOTS_BYTES) -> str:
+    """The first ``limit`` bytes of a robots.txt, content encoding undone, as text without a BOM.
 
     An encoding we cannot undo, or a broken stream, gives what could be decoded
     (possibly nothing): a robots.txt we cannot read has no rules.
     """
-    enc = (content_encoding or "").strip().lower()
-    if enc in ("", "identity"):
-        return body[:limit]
-    if enc in ("gzip", "x-gzip", "deflate"):
-        wbits = zlib.MAX_WBITS | 16 if enc != "deflate" else zlib.MAX_WBITS
-        for bits in (wbits, -zlib.MAX_WBITS):      # deflate is sometimes sent raw
-            try:
-                d = zlib.decompressobj(bits)
-                return d.decompress(body, limit)
-            except zlib.error:
-                continue
-        return b""
-    return b""
+    try:
+        data = decode_content(body, content_encoding, max_bytes=limit, truncate=True).data
+    except ContentDecodingError:
+        data = b""
+    return data.decode("utf-8", "replace").lstrip("\ufeff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +91,7 @@ class RobotsPolicy:
         if status is None:
             return cls.unreachable(why or "no response")
         if 200 <= status < 300:
-            text = decode_content(body, content_encoding).decode("utf-8", "replace").lstrip("\ufeff")
+            text = robots_text(body, content_encoding)
             return cls("allowed", Protego.parse(text), token=token, note=f"status {status}")
         if status == 429 or status >= 500:
             return cls.unreachable(f"status {status}")

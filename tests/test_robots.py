@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 import crawler.robots
-from crawler.robots import MAX_ROBOTS_BYTES, RobotsPolicy, decode_content
+from crawler.robots import MAX_ROBOTS_BYTES, RobotsPolicy, robots_text
 
 RULES = b"User-agent: *\nDisallow: /\n\nUser-agent: citecrawl\nDisallow: /private\nCrawl-delay: 4\n"
 
@@ -54,9 +54,10 @@ def test_gzip_body_and_size_cap() -> None:
     # a rule past 500 KiB is not read
     big = b"#" * (MAX_ROBOTS_BYTES + 10) + b"\nUser-agent: *\nDisallow: /\n"
     assert RobotsPolicy.from_fetch(200, big, token="citecrawl").decide("http://a.example/") == "allowed"
-    assert len(decode_content(gzip.compress(big), "gzip")) == MAX_ROBOTS_BYTES
-    assert decode_content(b"garbage", "gzip") == b""
-    assert decode_content(b"data", "br") == b""          # an encoding we do not undo: no rules
+    assert len(robots_text(gzip.compress(big), "gzip").encode()) == MAX_ROBOTS_BYTES
+    assert robots_text(b"garbage", "gzip") == ""
+    assert robots_text(b"data", "zstd") == ""             # an encoding we do not undo: no rules
+    assert robots_text(b"\xef\xbb\xbfUser-agent: *", None) == "User-agent: *"
 
 
 def test_request_rate_counts_as_delay() -> None:
