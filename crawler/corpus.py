@@ -168,6 +168,12 @@ def scan(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str
 _FREEZE_EVERY = 5000
 
 
+#: corpora with at least this many files are parsed in worker processes, one per core
+PARALLEL_FILES = 2000
+#: files a worker parses per batch (one round trip of pickled results)
+_BATCH = 256
+
+
 def _collect(fs_paths: list[Path], top: str | None, max_document_bytes: int, aggregator: UrlAggregator,
              titles: TitleIndex, documents: list[Document], problems: list[Problem], *, freeze: bool) -> None:
     """Feed every parsed file into the aggregates.
@@ -178,7 +184,7 @@ def _collect(fs_paths: list[Path], top: str | None, max_document_bytes: int, agg
     so the collector only looks at what is new; :func:`scan` unfreezes at the end (and does none
     of this if the application has frozen objects itself).
     """
-    for n, parsed in enumerate(iter_documents(fs_paths, root=top, max_document_bytes=max_document_bytes), 1):
+    for n, parsed in enumerate(_parsed_without_bodies(fs_paths, top, max_document_bytes), 1):
         problems.extend(parsed.problems)
         doc = parsed.document
         if doc is None:
@@ -186,9 +192,67 @@ def _collect(fs_paths: list[Path], top: str | None, max_document_bytes: int, agg
         for url, citation in parsed.citations:
             aggregator.add(url, citation)
             titles.add(citation.title, url, citation.role, doc.id)
-        documents.append(dataclasses.replace(doc, body=None))
+        documents.append(doc if doc.body is None else dataclasses.replace(doc, body=None))
         if freeze and n % _FREEZE_EVERY == 0:
             gc.freeze()
+
+
+def _parsed_without_bodies(fs_paths: list[Path], top: str | None, max_bytes: int) -> Iterator[ParsedDocument]:
+    """Every file parsed, in corpus order, bodies dropped; on several cores in worker processes.
+
+    Parsing is pure CPU work per file (YAML, HTML, URLs), so a large corpus is cut into
+    batches parsed by one process per core, and the results come back in order
+    (``Executor.map``). Workers drop bodies before sending results back, so little crosses
+    the process boundary. The ``spawn`` start method is used: forking a process that may
+    have threads (a test server, a library's pool) can deadlock.
+    """
+    entries = list(_walk(fs_paths, top))
+    files = sum(1 for e in entries if not isinstance(e, Problem))
+    workers = min(os.cpu_count() or 1, 8)
+    if files < PARALLEL_FILES or workers < 2:
+        for entry in entries:
+            yield _read_entry(entry, max_bytes)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    batches = [entries[i:i + _BATCH] for i in range(0, len(entries), _BATCH)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for batch in pool.map(_read_batch, batches, [max_bytes] * len(batches)):
+            yield from batch
+
+
+def _walk(fs_paths: Iterable[str | os.PathLike[str]], top: str | None) -> Iterator[tuple[str, str] | Problem]:
+    """``(path, document id)`` of every corpus file under ``fs_paths``, or the walk's problems, in order."""
+    seen: set[str] = set()
+
+    def name_of(path: str) -> str:
+        return _doc_id(path, top)
+
+    for start in fs_paths:
+        for item in iter_corpus_files(os.path.abspath(start), name_of=name_of):
+            if isinstance(item, Problem):
+                yield item
+                continue
+            doc_id = name_of(item)
+            if doc_id in seen:  # the same file reached through two arguments
+                continue
+            seen.add(doc_id)
+            yield item, doc_id
+
+
+def _read_entry(entry: tuple[str, str] | Problem, max_bytes: int, *, drop_body: bool = True) -> ParsedDocument:
+    if isinstance(entry, Problem):
+        return ParsedDocument(None, (), (entry,))
+    parsed = _read(entry[0], entry[1], max_bytes)
+    if drop_body and parsed.document is not None and parsed.document.body is not None:
+        parsed = dataclasses.replace(parsed, document=dataclasses.replace(parsed.document, body=None))
+    return parsed
+
+
+def _read_batch(entries: list[tuple[str, str] | Problem], max_bytes: int) -> list[ParsedDocument]:
+    """A worker's job: parse a batch of files (top level so that it pickles)."""
+    return [_read_entry(e, max_bytes) for e in entries]
 
 
 def iter_documents(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None,
@@ -199,21 +263,8 @@ def iter_documents(paths: Iterable[str | os.PathLike[str]], *, root: str | os.Pa
     """
     fs_paths = [os.path.abspath(p) for p in paths]
     top = os.path.abspath(root) if root is not None else corpus_root(fs_paths)
-    seen: set[str] = set()
-
-    def name_of(path: str) -> str:
-        return _doc_id(path, top)
-
-    for start in fs_paths:
-        for item in iter_corpus_files(start, name_of=name_of):
-            if isinstance(item, Problem):
-                yield ParsedDocument(None, (), (item,))
-                continue
-            doc_id = name_of(item)
-            if doc_id in seen:  # the same file reached through two arguments
-                continue
-            seen.add(doc_id)
-            yield _read(item, doc_id, max_document_bytes)
+    for entry in _walk(fs_paths, top):
+        yield _read_entry(entry, max_document_bytes, drop_body=False)
 
 
 def load_document(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None,

@@ -275,3 +275,17 @@ def test_scan_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path, monkey
         write(tmp_path, f"{i}.txt", f"Title {i}\nhttps://example.org/{i}")
     assert len(scan([tmp_path]).documents) == 3
     assert gc.get_freeze_count() == 0
+
+
+def test_parallel_scan_equals_the_serial_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large corpora are parsed in worker processes; the result must be the same, in the same order."""
+    import subprocess
+
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "scripts" / "gen_corpus.py"),
+                    str(tmp_path / "c"), "-n", "120", "--seed", "3"], check=True, capture_output=True)
+    serial = scan([tmp_path / "c"])
+    monkeypatch.setattr(corpus_module, "PARALLEL_FILES", 10)
+    monkeypatch.setattr(corpus_module, "_BATCH", 16)
+    parallel = scan([tmp_path / "c"])
+    assert parallel == serial
+    assert len(serial.documents) > 100 and serial.problems and serial.urls
