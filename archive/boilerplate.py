@@ -55,8 +55,12 @@ BLOCK_TAGS = frozenset({
 _NEGATIVE_WORDS = frozenset(["comment", "comments", "commento", "disqus", "replies", "respond", "share", "sharing", "shares", "sharebar", "social", "sociable", "addthis", "sharethis", "related", "recommended", "recommendations", "recommendation", "morestories", "readmore", "mostread", "mostpopular", "mostviewed", "popular", "trending", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo", "promos", "promoted", "ad", "ads", "adslot", "adunit", "adcontainer", "adwrapper", "dfp", "gpt", "outbrain", "taboola", "zergnet", "revcontent", "cookie", "cookies", "consent", "gdpr", "cmp", "banner", "breadcrumb", "breadcrumbs", "pagination", "pager", "sidebar", "popup", "modal", "overlay", "masthead", "footer", "sitefooter", "header", "siteheader", "topbar", "toolbar", "navbar", "nav", "navigation", "menu", "skiplink", "print", "tags", "taglist", "keywords", "authorbio", "aboutauthor", "byline", "dateline", "timestamp", "meta", "postmeta", "entrymeta", "caption", "credit", "credits", "hidden", "visuallyhidden", "sr", "only", "screenreadertext", "offscreen", "rss", "shoutbox", "skyscraper", "supplemental", "combx", "remark", "jumplink", "seealso", "nextarticle", "prevarticle", "paywall", "login", "videoplayer"])
 _NEGATIVE_PREFIXES = ("sponsor", "advert", "recommend", "newsletter", "comment")
 _POSITIVE_WORDS = frozenset(["article", "articles", "body", "content", "contents", "entry", "hentry", "main", "post", "story", "text", "blog", "column", "prose", "markdown", "richtext", "articlebody", "postbody", "entrycontent", "storybody", "maincontent"])
-_SEPARATORS = str.maketrans("-_:./", "     ")
 _TRAILING_DIGITS = re.compile(r"\d+(?=\s|$)")
+
+
+def _hint_words(lowered: str) -> list[str]:
+    # chained str.replace, not str.translate: a translate table is a dict lookup per character
+    return lowered.replace("-", " ").replace("_", " ").replace(":", " ").replace(".", " ").replace("/", " ").split()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -69,27 +73,28 @@ def is_negative_hint(hint: str) -> bool:
     (True, False, False)
     >>> is_negative_hint("element-a6d8cc4"), is_negative_hint("ad-300x250"), is_negative_hint("sidebar2")
     (False, True, True)
+    >>> is_negative_hint("btn pop-up"), is_negative_hint("sponsored-links"), is_negative_hint("load-more")
+    (True, True, False)
     """
     lowered = hint.lower()
-    words = lowered.translate(_SEPARATORS).split()
+    words = _hint_words(lowered)
     unique = set(words)
     if not unique.isdisjoint(_POSITIVE_WORDS):
         return False
     if not unique.isdisjoint(_NEGATIVE_WORDS):
         return True
-    if any(w.startswith(_NEGATIVE_PREFIXES) for w in unique):
+    # C-level loops (map), since long utility-class lists ("flex items-center px-4 …") are common
+    if any(map(str.startswith, unique, itertools.repeat(_NEGATIVE_PREFIXES))):
         return True
     if _DIGIT.search(lowered):
-        unique = set(_TRAILING_DIGITS.sub("", lowered.translate(_SEPARATORS)).split())
+        unique = set(_TRAILING_DIGITS.sub("", " ".join(words)).split())
         if not unique.isdisjoint(_NEGATIVE_WORDS) and unique.isdisjoint(_POSITIVE_WORDS):
             return True
-    return _JOINED.search(lowered.translate(_NO_SEPARATORS)) is not None and any(
-        a + b in _NEGATIVE_WORDS for a, b in itertools.pairwise(words))
+    # two neighbouring words joined: "side-bar", "pop-up", "most-read"
+    return len(words) > 1 and not _NEGATIVE_WORDS.isdisjoint(map(str.__add__, words, words[1:]))
 
 
 _DIGIT = re.compile(r"\d")
-_NO_SEPARATORS = str.maketrans("", "", "-_:./ ")
-_JOINED = re.compile("|".join(sorted((w for w in _NEGATIVE_WORDS if len(w) >= 6), key=len, reverse=True)))
 
 
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")

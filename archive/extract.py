@@ -114,9 +114,11 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], 
     if body is not None:
         tree.strip_tags(JUNK_TAGS)
         paras = _collect_paragraphs(body)
-        paras = _remove_boilerplate(body, paras)
+        pruner = _Pruner(body, paras)
+        paras = pruner.prune_paragraphs(paras)
         drop = {_norm(t) for t in (meta.title, meta.headline) if t}
-        for node in _choose_containers(body, paras):
+        for node in _choose_containers(body, paras, pruner):
+            pruner.clean(node)
             paragraphs.extend(_paragraphs(node, drop))
         paragraphs = _dedupe(paragraphs)
     weight = sum(map(text_weight, paragraphs))
@@ -146,6 +148,7 @@ def _collect_paragraphs(body: LexborNode) -> list[_Para]:
             seen_br.add(parent.mem_id)
             sources.append(parent)
     out = []
+    chains: dict[int, list[LexborNode]] = {}  # by parent: sibling paragraphs share their ancestors
     for node in sources:
         text = node.text(deep=node.mem_id not in seen_br)
         weight = text_weight(text)
@@ -154,11 +157,17 @@ def _collect_paragraphs(body: LexborNode) -> list[_Para]:
         links = node.css("a")
         if links and sum(len(a.text(deep=True)) for a in links) > 0.5 * len(text):
             continue  # a teaser or a link list, not prose
-        chain = []
-        up = node.parent
-        while up is not None and up.tag not in ("html", "#document", None):
-            chain.append(up)
-            up = up.parent
+        parent = node.parent
+        if parent is None:
+            continue
+        chain = chains.get(parent.mem_id)
+        if chain is None:
+            chain = []
+            up: LexborNode | None = parent
+            while up is not None and up.tag not in ("html", "#document", None):
+                chain.append(up)
+                up = up.parent
+            chains[parent.mem_id] = chain
         out.append(_Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
     return out
 
@@ -173,37 +182,77 @@ def _content(paras: list[_Para]) -> dict[int, int]:
     return content
 
 
-def _remove_boilerplate(body: LexborNode, paras: list[_Para]) -> list[_Para]:
-    """Drop hidden elements and those whose class/id/role say they are around the article.
+class _Pruner:
+    """Drops hidden elements and those whose class/id/role say they are around the article.
 
     An element is kept when it holds a large share of the page's paragraph text
     (a layout class like ``with-sidebar`` on the main column must not take the
-    article with it), unless its words say comments. Elements are visited
-    last-first (children before ancestors), so a removed element is never
-    touched again. Returns the paragraphs that are left.
+    article with it), unless its words say comments.
+
+    Only elements that can reach the output are judged: the ancestors of
+    paragraphs (before containers are scored) and the elements inside the chosen
+    containers (:meth:`clean`). A ``<footer class=...>`` far from any paragraph
+    never costs a class-word test, which is most of a page's elements.
     """
-    content = _content(paras)
-    total = max(1, sum(p.weight for p in paras))
-    protected = {n.mem_id for n in body.css(_ARTICLE_MARK)}
-    removed: set[int] = set()
-    for node in reversed(body.css("[class], [id], [role]")):
-        attrs = node.attrs
-        role = attrs.get("role")
-        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if (role and role.strip().lower() in _NEGATIVE_ROLES) or (len(hint) > 1 and is_negative_hint(hint)):
-            key = node.mem_id
-            if key in protected or node.tag in ("html", "body"):
-                continue
-            share = content.get(key, 0) / total
-            if share < 0.3 or (_COMMENTISH.search(hint) and share < 0.9):
-                removed.add(key)
-                node.decompose()
-    if not removed:
-        return paras
-    return [p for p in paras if p.node.mem_id not in removed and not any(n.mem_id in removed for n in p.chain)]
+
+    __slots__ = ("content", "kept", "protected", "total")
+
+    def __init__(self, body: LexborNode, paras: list[_Para]) -> None:
+        self.content = _content(paras)
+        self.total = max(1, sum(p.weight for p in paras))
+        self.protected = {n.mem_id for n in body.css(_ARTICLE_MARK)}
+        self.kept: set[int] = set()
+
+    def is_around(self, node: LexborNode) -> bool:
+        """True when ``node`` is page furniture that does not hold the article."""
+        key = node.mem_id
+        if key in self.kept:
+            return False
+        attrs = node.attributes
+        if attrs:
+            role = attrs.get("role")
+            hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+            if ((role and role.strip().lower() in _NEGATIVE_ROLES) or (len(hint) > 1 and is_negative_hint(hint))) \
+                    and key not in self.protected and node.tag not in ("html", "body"):
+                share = self.content.get(key, 0) / self.total
+                if share < 0.3 or (_COMMENTISH.search(hint) and share < 0.9):
+                    return True
+        self.kept.add(key)
+        return False
+
+    def prune_paragraphs(self, paras: list[_Para]) -> list[_Para]:
+        """Remove the furniture among paragraphs and their ancestors; the paragraphs that are left."""
+        removed: set[int] = set()
+        judged: set[int] = set()
+        out = []
+        for para in paras:
+            dead = False
+            for node in (para.node, *para.chain):
+                key = node.mem_id
+                if key in removed:
+                    dead = True
+                    break
+                if key in judged:
+                    continue
+                judged.add(key)
+                if self.is_around(node):
+                    removed.add(key)
+                    node.decompose()
+                    dead = True
+                    break
+            if not dead:
+                out.append(para)
+        return out
+
+    def clean(self, node: LexborNode) -> None:
+        """Remove the furniture inside ``node`` (last-first: children before their ancestors)."""
+        own = node.mem_id
+        for el in reversed(node.css("[class], [id], [role]")):
+            if el.mem_id != own and self.is_around(el):
+                el.decompose()
 
 
-def _choose_containers(body: LexborNode, paras: list[_Para]) -> list[LexborNode]:
+def _choose_containers(body: LexborNode, paras: list[_Para], pruner: _Pruner) -> list[LexborNode]:
     if not paras:
         return [body]
     scores: dict[int, float] = {}
@@ -216,10 +265,13 @@ def _choose_containers(body: LexborNode, paras: list[_Para]) -> list[LexborNode]
                 scores[key] = _initial_score(node)
             scores[key] += para.points * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
-    final = {key: scores[key] * (1 - _link_density(nodes[key])) for key in ranked}
+    final = {}
+    for key in ranked:
+        pruner.clean(nodes[key])
+        final[key] = scores[key] * (1 - _link_density(nodes[key]))
     top_key = max(final, key=final.__getitem__)
     top = _climb(nodes[top_key], _content(paras))
-    return _with_siblings(top, final.get(top.mem_id, final[top_key]), scores)
+    return _with_siblings(top, final.get(top.mem_id, final[top_key]), scores, pruner)
 
 
 def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
@@ -270,7 +322,8 @@ def _link_density(node: LexborNode) -> float:
     return min(1.0, linked / total)
 
 
-def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float]) -> list[LexborNode]:
+def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
+                   pruner: _Pruner) -> list[LexborNode]:
     parent = top.parent
     if parent is None or top.tag == "body" or _is_body_marked(top):
         return [top]  # a container marked as the article body has no article siblings
@@ -280,6 +333,8 @@ def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float]) 
     for sibling in parent.iter():
         if sibling.mem_id == top.mem_id:
             out.append(sibling)
+            continue
+        if pruner.is_around(sibling):
             continue
         bonus = top_score * 0.2 if top_class and sibling.attributes.get("class") == top_class else 0.0
         if scores.get(sibling.mem_id, 0.0) + bonus >= threshold:
