@@ -267,7 +267,6 @@ def _choose_containers(body: LexborNode, paras: list[_Para], pruner: _Pruner) ->
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
     final = {}
     for key in ranked:
-        pruner.clean(nodes[key])
         final[key] = scores[key] * (1 - _link_density(nodes[key]))
     top_key = max(final, key=final.__getitem__)
     top = _climb(nodes[top_key], _content(paras))
@@ -359,9 +358,10 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
             inline.unwrap()
     node.merge_text_nodes()
     out = []
+    longest = max(map(len, drop), default=0)
     for piece in node.text(deep=True, separator=_SEP).split(_SEP):
         line = " ".join(piece.split())
-        if line and not is_boilerplate_line(line) and _norm(line) not in drop:
+        if line and not is_boilerplate_line(line) and (len(line) > longest or line.lower() not in drop):
             out.append(line)
     return out
 
@@ -400,10 +400,11 @@ def _dedupe(lines: list[str]) -> list[str]:
     seen: set[str] = set()
     out = []
     for line in lines:
-        key = _norm(line)
-        if key in seen and text_weight(line) < 100:
-            continue
-        seen.add(key)
+        if len(line) < 100:  # lines are whitespace-normalised already; a longer one is kept anyway
+            key = line.lower()
+            if key in seen and text_weight(line) < 100:
+                continue
+            seen.add(key)
         out.append(line)
     return out
 
