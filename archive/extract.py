@@ -395,18 +395,40 @@ def _clean_inside(node: LexborNode) -> None:
                 el.decompose()
 
 
+_COPIED_RUN = 3  # distinct long lines in a run that repeats an earlier run: a block rendered twice
+
+
 def _dedupe(lines: list[str]) -> list[str]:
-    """Drop short lines seen before (repeated captions, credits, ‘share’ rows); keep long ones."""
-    seen: set[str] = set()
-    out = []
-    for line in lines:
-        if len(line) < 100:  # lines are whitespace-normalised already; a longer one is kept anyway
-            key = line.lower()
-            if key in seen and text_weight(line) < 100:
-                continue
-            seen.add(key)
-        out.append(line)
-    return out
+    """Drop short lines seen before (repeated captions, credits, ‘share’ rows), and copies of
+    earlier runs of lines: blocks a responsive template renders twice (one copy per screen size,
+    the other hidden by CSS). A long line repeated on its own is kept (tables and meal plans
+    repeat rows on purpose).
+    """
+    keys = [line.lower() for line in lines]  # lines are whitespace-normalised already
+    long = [text_weight(line) >= 100 for line in lines]
+    where: dict[str, list[int]] = {}
+    drop = [False] * len(lines)
+    for i, key in enumerate(keys):
+        earlier = where.setdefault(key, [])
+        if earlier and not drop[i]:
+            if not long[i]:
+                drop[i] = True
+            else:
+                longest = max(_common_run(keys, j, i) for j in earlier[-4:])
+                run = range(i, i + longest)
+                if len({keys[k] for k in run if long[k]}) >= _COPIED_RUN:
+                    drop[i:i + longest] = [True] * longest
+        earlier.append(i)
+    return [line for line, dropped in zip(lines, drop, strict=True) if not dropped]
+
+
+def _common_run(keys: list[str], j: int, i: int) -> int:
+    """How many keys from ``i`` on repeat those from ``j`` on (``j < i``; not past ``i``; at most 200,
+    so that no page costs quadratic time: the rest of a longer copy is found from its next line)."""
+    n = 0
+    while n < 200 and i + n < len(keys) and j + n < i and keys[j + n] == keys[i + n]:
+        n += 1
+    return n
 
 
 def _norm(text: str) -> str:

@@ -217,3 +217,19 @@ def test_never_crashes_on_trafilatura_eval(shared_data) -> None:  # type: ignore
             data = gzip.decompress(data)
         art = extract_article(data)
         assert isinstance(art.text, str)
+
+
+def test_block_rendered_twice_is_read_once() -> None:
+    """Responsive templates render a block once per screen size and hide the copies with CSS."""
+    paras = [f"{LOREM}Part {i}." for i in range(4)]
+    copy = "".join(f"<p>{p}</p>" for p in paras)
+    art = extract_article(page(f"<article><div class='desktop'>{copy}</div><div class='mobile'>{copy}</div></article>"))
+    assert art.paragraphs == tuple(p.strip() for p in paras)
+
+
+def test_long_rows_repeated_on_purpose_are_kept() -> None:
+    """A table or meal plan repeats single long rows between different ones: not a copied block."""
+    row = "Asparagus and eggs: one cup of asparagus, two poached eggs, half a cup of sweet potato, salt and pepper."
+    body = "".join(f"<h2>Plan {c}</h2><p>{row}</p><p>{LOREM} Plan {c}.</p>" for c in "ABC")
+    art = extract_article(page(f"<article>{body}</article>"))
+    assert art.text.count(row) == 3
