@@ -61,6 +61,7 @@ _TAG_BONUS = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 
 _ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
 _CLEAN_CANDIDATES = "div, section, ul, ol, table, aside, figure, form, header, footer, dl, center"
 _CLIMB_GROWTH = 1.6
+_TEASER_LINK_DENSITY = 0.35
 _BODY_MARK = re.compile(r"(?:article|story|post|entry|news|blog)[-_]?(?:body|content|text)|articlebody", re.I)
 _SENTENCE_END = re.compile(r"[.!?。！？\"”’)]\s*$")
 
@@ -287,10 +288,23 @@ def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
         if (node.tag == "article" or _is_body_marked(node)) and content.get(node.mem_id, 0) >= best_content:
             return node  # an <article> or a marked body is a whole; above it lie other stories
         held = content.get(node.mem_id, 0)
-        if held >= best_content * _CLIMB_GROWTH:
+        if held >= best_content * _CLIMB_GROWTH and not _adds_teasers(best, node):
             best, best_content = node, held
         node = node.parent
     return best
+
+
+def _adds_teasers(inner: LexborNode, outer: LexborNode) -> bool:
+    """True when what ``outer`` holds besides ``inner`` is link-heavy: teaser cards (a linked
+    headline over a summary) of other stories, not the rest of a split article."""
+    inner_text, inner_links = _text_and_links(inner)
+    outer_text, outer_links = _text_and_links(outer)
+    extra = outer_text - inner_text
+    return extra > 0 and (outer_links - inner_links) / extra > _TEASER_LINK_DENSITY
+
+
+def _text_and_links(node: LexborNode) -> tuple[int, int]:
+    return len(node.text(deep=True)), sum(len(a.text(deep=True)) for a in node.css("a"))
 
 
 def _is_body_marked(node: LexborNode) -> bool:
@@ -336,8 +350,9 @@ def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
         if pruner.is_around(sibling):
             continue
         bonus = top_score * 0.2 if top_class and sibling.attributes.get("class") == top_class else 0.0
-        if scores.get(sibling.mem_id, 0.0) + bonus >= threshold:
-            out.append(sibling)
+        score = scores.get(sibling.mem_id, 0.0)
+        if score + bonus >= threshold and _link_density(sibling) <= _TEASER_LINK_DENSITY:
+            out.append(sibling)  # teaser cards of other stories hold prose too, but are link-heavy
         elif sibling.tag == "p":
             text = sibling.text(deep=True)
             density = _link_density(sibling)

@@ -233,3 +233,21 @@ def test_long_rows_repeated_on_purpose_are_kept() -> None:
     body = "".join(f"<h2>Plan {c}</h2><p>{row}</p><p>{LOREM} Plan {c}.</p>" for c in "ABC")
     art = extract_article(page(f"<article>{body}</article>"))
     assert art.text.count(row) == 3
+
+
+def test_teaser_cards_below_the_article_are_not_climbed_into() -> None:
+    """Cards of other stories (a linked headline over a summary) hold prose too, but are link-heavy."""
+    card = ("<div class='card'><h3><a href='/{0}'>Another story about the city council and its long budget "
+            "debate number {0}</a></h3><p>A summary of that other story, which is long enough to count, with "
+            "commas, and a full stop.</p></div>")
+    body = (f"<div class='wrap'><div class='main'><p>{LOREM}</p><p>{LOREM}</p><p>{LOREM}</p></div>"
+            f"<div class='cards'>{''.join(card.format(i) for i in range(6))}</div></div>")
+    art = extract_article(page(body))
+    assert art.text.count("The council voted") == 3 and "summary" not in art.text
+
+
+def test_article_split_into_blocks_is_read_whole() -> None:
+    body = (f"<div class='wrap'><div class='block'><p>{LOREM}</p></div><div class='ad'>Advertisement</div>"
+            f"<div class='block'><p>{LOREM}Second.</p><p>{LOREM}Third.</p></div></div>")
+    art = extract_article(page(body))
+    assert art.text.count("The council voted") == 3
