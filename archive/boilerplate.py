@@ -108,7 +108,7 @@ def text_weight(text: str) -> int:
     >>> text_weight("abc"), text_weight("中文字")
     (3, 9)
     """
-    if text.isascii() or max(text) < "\u3040":
+    if text.isascii() or _CJK.search(text) is None:
         return len(text)
     return len(text) + (CJK_WEIGHT - 1) * len(_CJK.findall(text))
 

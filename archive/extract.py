@@ -174,12 +174,19 @@ def _collect_paragraphs(body: LexborNode) -> list[_Para]:
 
 
 def _content(paras: list[_Para]) -> dict[int, int]:
-    """Paragraph weight held by every ancestor."""
-    content: dict[int, int] = {}
+    """Paragraph weight held by every ancestor (sibling paragraphs share one chain: add it once)."""
+    held: dict[int, int] = {}
+    chains: dict[int, list[LexborNode]] = {}
     for para in paras:
-        for node in para.chain:
-            key = node.mem_id
-            content[key] = content.get(key, 0) + para.weight
+        key = id(para.chain)
+        held[key] = held.get(key, 0) + para.weight
+        chains[key] = para.chain
+    content: dict[int, int] = {}
+    for key, chain in chains.items():
+        weight = held[key]
+        for node in chain:
+            mem = node.mem_id
+            content[mem] = content.get(mem, 0) + weight
     return content
 
 
@@ -223,27 +230,35 @@ class _Pruner:
 
     def prune_paragraphs(self, paras: list[_Para]) -> list[_Para]:
         """Remove the furniture among paragraphs and their ancestors; the paragraphs that are left."""
+        dead_chain: dict[int, bool] = {}  # by chain: sibling paragraphs share one
         removed: set[int] = set()
-        judged: set[int] = set()
         out = []
         for para in paras:
-            dead = False
-            for node in (para.node, *para.chain):
-                key = node.mem_id
-                if key in removed:
-                    dead = True
-                    break
-                if key in judged:
-                    continue
-                judged.add(key)
-                if self.is_around(node):
-                    removed.add(key)
-                    node.decompose()
-                    dead = True
-                    break
-            if not dead:
-                out.append(para)
+            key = id(para.chain)
+            dead = dead_chain.get(key)
+            if dead is None:
+                dead = dead_chain[key] = self._prune_chain(para.chain, removed)
+            if dead:
+                continue
+            if self.is_around(para.node):
+                para.node.decompose()
+                continue
+            out.append(para)
         return out
+
+    def _prune_chain(self, chain: list[LexborNode], removed: set[int]) -> bool:
+        """Judge the ancestors nearest first; True when one of them is (or was) removed."""
+        for node in chain:
+            key = node.mem_id
+            if key in removed:
+                return True
+            if key in self.kept:
+                continue  # judged and kept, by an earlier chain through it
+            if self.is_around(node):
+                removed.add(key)
+                node.decompose()
+                return True
+        return False
 
     def clean(self, node: LexborNode) -> None:
         """Remove the furniture inside ``node`` (last-first: children before their ancestors)."""
