@@ -20,6 +20,7 @@ __all__ = [
     "BLOCK_TAGS",
     "INLINE_SELECTOR",
     "INLINE_TAGS",
+    "JUNK_SELECTOR",
     "JUNK_TAGS",
     "is_boilerplate_line",
     "is_negative_hint",
@@ -27,12 +28,13 @@ __all__ = [
     "text_weight",
 ]
 
-#: removed with their content before anything else: never article text
+#: removed with their content before anything else: never article text. Void elements (img,
+#: input, source, meta …) carry no text and are left alone: each tag more costs a pass.
 JUNK_TAGS = [
-    "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object", "embed",
-    "video", "audio", "source", "track", "picture", "img", "map", "button", "input", "select", "option",
-    "textarea", "nav", "dialog", "menu", "link", "meta", "head",
+    "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object", "video", "audio",
+    "picture", "button", "select", "textarea", "nav", "dialog", "menu",
 ]
+JUNK_SELECTOR = ", ".join(JUNK_TAGS)
 
 #: unwrapped (tag dropped, text kept) so that a paragraph's text is one text node
 INLINE_TAGS = (

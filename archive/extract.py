@@ -34,7 +34,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from archive.article import Article, BodySource
 from archive.boilerplate import (
     INLINE_SELECTOR,
-    JUNK_TAGS,
+    JUNK_SELECTOR,
     is_boilerplate_line,
     is_negative_hint,
     punctuation_count,
@@ -113,7 +113,8 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], 
     body = tree.body
     paragraphs: list[str] = []
     if body is not None:
-        tree.strip_tags(JUNK_TAGS)
+        for junk in body.css(JUNK_SELECTOR):  # one pass for all tags (strip_tags makes one per tag)
+            junk.decompose()
         paras = _collect_paragraphs(body)
         pruner = _Pruner(body, paras)
         paras = pruner.prune_paragraphs(paras)
