@@ -82,7 +82,9 @@ def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMeta
                  or _url_date(canonical or url))
     modified = _date(ld.get("dateModified")) or _first_date(meta.get(k) for k in _MODIFIED_META)
     authors = _authors(ld.get("author")) or _authors_from_meta(meta) or _authors_from_markup(tree)
-    language = normalize_language(_attr(tree, "html", "lang") or _attr(tree, "html", "xml:lang")
+    root = tree.root
+    root_attrs = root.attributes if root is not None else {}
+    language = normalize_language((root_attrs.get("lang") or "").strip() or (root_attrs.get("xml:lang") or "").strip()
                                   or meta.get("content-language") or meta.get("og:locale")
                                   or _str(ld.get("inLanguage")))
     body = ld.get("articleBody")
@@ -105,6 +107,7 @@ def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMeta
 
 
 def _meta_tags(tree: LexborHTMLParser) -> dict[str, str]:
+    """Every ``<meta>`` of the page: stray markup in the head makes parsers move the rest to the body."""
     out: dict[str, str] = {}
     for node in tree.css("meta"):
         attrs = node.attributes
