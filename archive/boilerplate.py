@@ -135,6 +135,8 @@ _BOILERPLATE_LINE = re.compile(
     r"tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|flipboard|copy link|"
     r"(?:photo|image|picture|video|illustration|graphic)s?(?: credit)?: .{0,120}|"
     r"(?:getty images|reuters|ap photo|afp|shutterstock|istock)\b.{0,60}|"
+    r".{0,80}(?:\||/|©|photo:|image:|credit:)\s*(?:getty images|shutterstock|istock(?:photo)?|alamy|unsplash|pexels)\b.{0,40}|"
+    r"also (?:read|see|watch|listen)\b.{0,200}|"
     r"©.{0,120}|copyright\b.{0,120}|all rights reserved\.?|"
     r"loading\W*|please wait\W*|comments?|\d+ comments?|leave a comment|post a comment|"
     r"skip to (?:main )?content|back to top|top of page|"
@@ -163,6 +165,8 @@ def is_boilerplate_line(line: str) -> bool:
     False
     >>> is_boilerplate_line("By Jane Doe and John Roe"), is_boilerplate_line("By the end of the year, sales rose.")
     (True, False)
+    >>> is_boilerplate_line("Jane Doe | Getty Images"), is_boilerplate_line("Also read: Ten ways to save energy")
+    (True, True)
     """
     if len(line) > 500:
         return False
