@@ -51,6 +51,9 @@ _HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="di
            '[style*="visibility:hidden"], [style*="visibility: hidden"]')
 _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
                              "alertdialog", "menu", "menubar", "toolbar", "tablist", "alert"})
+#: elements the pruner judges: class/id/role words, and figure captions (not body text
+#: unless a gallery holds its text in them)
+_JUDGED = "[class], [id], [role], figcaption"
 _ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
 _POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose",
                             re.I)
@@ -218,11 +221,11 @@ class _Pruner:
         if key in self.kept:
             return False
         attrs = node.attributes
-        if attrs:
+        if attrs or node.tag == "figcaption":
             role = attrs.get("role")
             hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-            if ((role and role.strip().lower() in _NEGATIVE_ROLES) or (len(hint) > 1 and is_negative_hint(hint))) \
-                    and key not in self.protected and node.tag not in ("html", "body"):
+            if ((role and role.strip().lower() in _NEGATIVE_ROLES) or (len(hint) > 1 and is_negative_hint(hint))
+                    or node.tag == "figcaption") and key not in self.protected and node.tag not in ("html", "body"):
                 share = self.content.get(key, 0) / self.total
                 if share < 0.3 or (_COMMENTISH.search(hint) and share < 0.9):
                     return True
@@ -264,7 +267,7 @@ class _Pruner:
     def clean(self, node: LexborNode) -> None:
         """Remove the furniture inside ``node`` (last-first: children before their ancestors)."""
         own = node.mem_id
-        for el in reversed(node.css("[class], [id], [role]")):
+        for el in reversed(node.css(_JUDGED)):
             if el.mem_id != own and self.is_around(el):
                 el.decompose()
 

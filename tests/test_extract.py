@@ -251,3 +251,17 @@ def test_article_split_into_blocks_is_read_whole() -> None:
             f"<div class='block'><p>{LOREM}Second.</p><p>{LOREM}Third.</p></div></div>")
     art = extract_article(page(body))
     assert art.text.count("The council voted") == 3
+
+
+def test_figure_captions_are_not_body_text() -> None:
+    body = (f"<article><p>{LOREM}</p><figure><img src='a.jpg'><figcaption>The mayor, left, speaks to "
+            f"reporters outside the town hall on Tuesday evening.</figcaption></figure><p>{LOREM}Again.</p></article>")
+    art = extract_article(page(body))
+    assert "mayor" not in art.text and len(art.paragraphs) == 2
+
+
+def test_a_gallery_whose_text_is_in_captions_keeps_them() -> None:
+    figures = "".join(f"<figure><img src='{i}.jpg'><figcaption><p>{LOREM}Picture {i}.</p></figcaption></figure>"
+                      for i in range(3))
+    art = extract_article(page(f"<div class='gallery'>{figures}</div>"))
+    assert art.text.count("The council voted") == 3
