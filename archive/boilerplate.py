@@ -135,7 +135,6 @@ _BOILERPLATE_LINE = re.compile(
     r"tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|flipboard|copy link|"
     r"(?:photo|image|picture|video|illustration|graphic)s?(?: credit)?: .{0,120}|"
     r"(?:getty images|reuters|ap photo|afp|shutterstock|istock)\b.{0,60}|"
-    r".{0,80}(?:\||/|©|photo:|image:|credit:)\s*(?:getty images|shutterstock|istock(?:photo)?|alamy|unsplash|pexels)\b.{0,40}|"
     r"also (?:read|see|watch|listen)\b.{0,200}|"
     r"©.{0,120}|copyright\b.{0,120}|all rights reserved\.?|"
     r"loading\W*|please wait\W*|comments?|\d+ comments?|leave a comment|post a comment|"
@@ -149,7 +148,11 @@ _BOILERPLATE_LINE = re.compile(
     re.I,
 )
 _BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por|Di|Door)\s+(?:[A-Z][\w'’.-]*[\s,]*(?:and\s+|&\s+|und\s+|et\s+|y\s+|e\s+)?){1,6}$")
-_COOKIE = re.compile("cookie", re.I)
+# a credit after a name or caption ("Jane Doe | Getty Images"): its own pattern, since a
+# leading gap would make the main one scan every line at every offset
+_CREDIT = re.compile(r".{0,80}(?:\||/|©|photo:|image:|credit:)\s*(?:getty images|shutterstock|istock(?:photo)?|alamy|"
+                     r"unsplash|pexels)\b.{0,40}", re.I)
+_AGENCIES = ("getty", "shutterstock", "istock", "alamy", "unsplash", "pexels")
 _CONSENT = re.compile(r"\bcookies?\b.{0,200}\b(?:consent|accept|agree|privacy|settings|preferences)\b"
                       r"|\b(?:consent|accept|agree)\b.{0,200}\bcookies?\b", re.I)
 
@@ -173,5 +176,8 @@ def is_boilerplate_line(line: str) -> bool:
     bare = line.strip(" \t|•·-–—:")
     if _BOILERPLATE_LINE.match(bare) or _BYLINE.match(bare):
         return True
-    # the consent pattern is slow (two bounded gaps); a literal search rules out most lines first
-    return len(line) < 400 and _COOKIE.search(line) is not None and _CONSENT.search(line) is not None
+    if len(bare) < 140 and any(map(bare.lower().__contains__, _AGENCIES)) and _CREDIT.fullmatch(bare):
+        return True
+    # the consent pattern is slow (two bounded gaps); a substring test rules out most lines first
+    # (a case-insensitive regex search is no faster than the pattern itself)
+    return len(line) < 400 and ("ookie" in line or "OOKIE" in line) and _CONSENT.search(line) is not None

@@ -401,7 +401,11 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
 
 
 def _clean_inside(node: LexborNode) -> None:
-    """Drop hidden parts, link lists and empty shells inside the chosen container (last-first)."""
+    """Drop hidden parts and link lists inside the chosen container (last-first).
+
+    Only elements that hold link text can be link lists, so only those have their
+    text read; empty shells are left alone, as they add nothing to the output.
+    """
     total = max(1, len(node.text(deep=True)))
     for el in reversed(node.css(_HIDDEN)):
         if len(el.text(deep=True)) < 0.3 * total:
@@ -414,16 +418,16 @@ def _clean_inside(node: LexborNode) -> None:
         while length and up is not None and up.mem_id != own:
             linked[up.mem_id] = linked.get(up.mem_id, 0) + length
             up = up.parent
+    if not linked:
+        return
     for el in reversed(node.css(_CLEAN_CANDIDATES)):
-        if el.mem_id == own:
+        held = linked.get(el.mem_id)
+        if not held or el.mem_id == own:
             continue
         text = el.text(deep=True)
-        weight = len(text) if len(text) >= 1000 else text_weight(text)  # only compared with < 1000
-        if weight == 0:
-            el.decompose()
-            continue
-        density = linked.get(el.mem_id, 0) / max(1, len(text))
+        density = held / max(1, len(text))
         if density > 0.3:
+            weight = len(text) if len(text) >= 1000 else text_weight(text)  # only compared with < 1000
             punct = punctuation_count(text)
             if (density > 0.5 and (weight < 1000 or punct < 10)) or (punct < 3 and weight < 300):
                 el.decompose()
