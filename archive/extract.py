@@ -152,15 +152,30 @@ def _collect_paragraphs(body: LexborNode) -> list[_Para]:
         if parent is not None and parent.mem_id not in seen_br and parent.tag not in ("p", "pre", "td"):
             seen_br.add(parent.mem_id)
             sources.append(parent)
+    # link text per paragraph from one query (a css() call costs microseconds even on a small node):
+    # each link counts for its nearest paragraph-like ancestor
+    tagged = {node.mem_id for node in sources}
+    linked: dict[int, int] = {}
+    for a in body.css("p a, pre a, td a"):
+        holder = a.parent
+        for _ in range(8):
+            if holder is None:
+                break
+            key = holder.mem_id
+            if key in tagged:
+                linked[key] = linked.get(key, 0) + len(a.text(deep=True))
+                break
+            holder = holder.parent
     out = []
     chains: dict[int, list[LexborNode]] = {}  # by parent: sibling paragraphs share their ancestors
     for node in sources:
-        text = node.text(deep=node.mem_id not in seen_br)
+        key = node.mem_id
+        text = node.text(deep=key not in seen_br)
         weight = text_weight(text)
         if weight < _MIN_PARAGRAPH:
             continue
-        links = node.css("a")
-        if links and sum(len(a.text(deep=True)) for a in links) > 0.5 * len(text):
+        held = sum(len(a.text(deep=True)) for a in node.css("a")) if key in seen_br else linked.get(key, 0)
+        if held > 0.5 * len(text):
             continue  # a teaser or a link list, not prose
         parent = node.parent
         if parent is None:
@@ -366,17 +381,20 @@ def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
         if sibling.mem_id == top.mem_id:
             out.append(sibling)
             continue
-        if pruner.is_around(sibling):
-            continue
-        bonus = top_score * 0.2 if top_class and sibling.attributes.get("class") == top_class else 0.0
         score = scores.get(sibling.mem_id, 0.0)
-        if score + bonus >= threshold and _link_density(sibling) <= _TEASER_LINK_DENSITY:
-            out.append(sibling)  # teaser cards of other stories hold prose too, but are link-heavy
+        if top_class and score + top_score * 0.2 >= threshold and sibling.attributes.get("class") == top_class:
+            score += top_score * 0.2
+        if score >= threshold:
+            if _link_density(sibling) <= _TEASER_LINK_DENSITY and not pruner.is_around(sibling):
+                out.append(sibling)  # teaser cards of other stories hold prose too, but are link-heavy
         elif sibling.tag == "p":
             text = sibling.text(deep=True)
+            if not text:
+                continue
             density = _link_density(sibling)
-            if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0
-                                                        and _SENTENCE_END.search(text)):
+            if ((len(text) > 80 and density < 0.25) or (len(text) <= 80 and density == 0
+                                                        and _SENTENCE_END.search(text))) \
+                    and not pruner.is_around(sibling):
                 out.append(sibling)
     return out
 
