@@ -152,6 +152,9 @@ _BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por|Di|Door)\s+(?:[A-Z][\w'’.-]*[\s,]
 # leading gap would make the main one scan every line at every offset
 _CREDIT = re.compile(r".{0,80}(?:\||/|©|photo:|image:|credit:)\s*(?:getty images|shutterstock|istock(?:photo)?|alamy|"
                      r"unsplash|pexels)\b.{0,40}", re.I)
+# the longest a line matched by _BOILERPLATE_LINE can be, but for the cookie notices
+# ("this article was updated …", "also read …": prefix plus bounded tail)
+_LONGEST_STOCK = 240
 _AGENCIES = ("getty", "shutterstock", "istock", "alamy", "unsplash", "pexels")
 _CONSENT = re.compile(r"\bcookies?\b.{0,200}\b(?:consent|accept|agree|privacy|settings|preferences)\b"
                       r"|\b(?:consent|accept|agree)\b.{0,200}\bcookies?\b", re.I)
@@ -173,11 +176,14 @@ def is_boilerplate_line(line: str) -> bool:
     """
     if len(line) > 500:
         return False
+    cookie = "ookie" in line or "OOKIE" in line
+    if len(line) > _LONGEST_STOCK and not cookie:
+        return False  # a paragraph of prose: no stock pattern is this long but the cookie ones
     bare = line.strip(" \t|•·-–—:")
-    if _BOILERPLATE_LINE.match(bare) or _BYLINE.match(bare):
+    if _BOILERPLATE_LINE.match(bare) or (len(bare) < 200 and _BYLINE.match(bare)):
         return True
     if len(bare) < 140 and any(map(bare.lower().__contains__, _AGENCIES)) and _CREDIT.fullmatch(bare):
         return True
     # the consent pattern is slow (two bounded gaps); a substring test rules out most lines first
     # (a case-insensitive regex search is no faster than the pattern itself)
-    return len(line) < 400 and ("ookie" in line or "OOKIE" in line) and _CONSENT.search(line) is not None
+    return cookie and len(line) < 400 and _CONSENT.search(line) is not None

@@ -231,19 +231,19 @@ class _Pruner:
         self.kept: set[int] = set()
 
     def is_around(self, node: LexborNode) -> bool:
-        """True when ``node`` is page furniture that does not hold the article."""
+        """True when ``node`` is page furniture (or a figure caption) that does not hold the article."""
         key = node.mem_id
         if key in self.kept:
             return False
         attrs = node.attributes
-        if attrs or node.tag == "figcaption":
-            role = attrs.get("role")
-            hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-            if ((role and role.strip().lower() in _NEGATIVE_ROLES) or (len(hint) > 1 and is_negative_hint(hint))
-                    or node.tag == "figcaption") and key not in self.protected and node.tag not in ("html", "body"):
-                share = self.content.get(key, 0) / self.total
-                if share < 0.3 or (_COMMENTISH.search(hint) and share < 0.9):
-                    return True
+        cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
+        hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
+        hinted = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
+        tag = node.tag
+        if (hinted or tag == "figcaption") and key not in self.protected and tag not in ("html", "body"):
+            share = self.content.get(key, 0) / self.total
+            if share < 0.3 or (hinted and _COMMENTISH.search(hint) and share < 0.9):
+                return True
         self.kept.add(key)
         return False
 
@@ -461,7 +461,7 @@ def _dedupe(lines: list[str]) -> list[str]:
     repeat rows on purpose).
     """
     keys = [line.lower() for line in lines]  # lines are whitespace-normalised already
-    long = [text_weight(line) >= 100 for line in lines]
+    long = [len(line) >= 100 or text_weight(line) >= 100 for line in lines]
     where: dict[str, list[int]] = {}
     drop = [False] * len(lines)
     for i, key in enumerate(keys):
