@@ -290,15 +290,22 @@ class _Pruner:
 def _choose_containers(body: LexborNode, paras: list[_Para], pruner: _Pruner) -> list[LexborNode]:
     if not paras:
         return [body]
+    points: dict[int, int] = {}  # by chain: sibling paragraphs credit the same ancestors
+    chains: dict[int, list[LexborNode]] = {}
+    for para in paras:
+        key = id(para.chain)
+        points[key] = points.get(key, 0) + para.points
+        chains[key] = para.chain
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
-    for para in paras:
-        for node, share in zip(para.chain, _ANCESTOR_SHARE, strict=False):
+    for chain_key, chain in chains.items():
+        held = points[chain_key]
+        for node, share in zip(chain, _ANCESTOR_SHARE, strict=False):
             key = node.mem_id
             if key not in scores:
                 nodes[key] = node
                 scores[key] = _initial_score(node)
-            scores[key] += para.points * share
+            scores[key] += held * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
     final = {}
     for key in ranked:
