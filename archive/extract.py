@@ -146,8 +146,11 @@ class _Para:
 def _collect_paragraphs(body: LexborNode) -> list[_Para]:
     """``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count."""
     seen_br: set[int] = set()
-    sources = list(body.css("p, pre, td"))
-    for br in body.css("br"):
+    sources: list[LexborNode] = []
+    breaks: list[LexborNode] = []
+    for node in body.css("p, pre, td, br"):  # one pass (a css() call walks the whole body)
+        (breaks if node.tag == "br" else sources).append(node)
+    for br in breaks:
         parent = br.parent
         if parent is not None and parent.mem_id not in seen_br and parent.tag not in ("p", "pre", "td"):
             seen_br.add(parent.mem_id)
