@@ -4,25 +4,32 @@ How the body is found (each step generic; no site has a rule of its own):
 
 1. decode the bytes ourselves (:mod:`archive.charset`) and parse the ``str``;
 2. read the metadata first (:mod:`archive.metadata`: JSON-LD lives in ``<script>``);
-3. drop what is never article text: scripts, forms, ``nav``, hidden elements,
-   and elements whose class/id/role words mark navigation, share bars, related
-   lists, consent banners, comments or ad slots (:mod:`archive.boilerplate`),
-   unless they hold most of the page's text;
-4. score the paragraphs (``p``, ``pre``, ``td``, text broken by ``<br>``) by
-   length and punctuation, measured per script, and credit their ancestors,
-   readability-style; scale each candidate container by its class/id words,
-   ``<article>``/``itemprop=articleBody`` and ``1 - link density``;
-5. take the best container and those of its siblings that score alike;
-6. inside it, drop link lists and empty shells, then read one paragraph per
-   block element and drop stock lines ("Advertisement", "Share this", cookie
-   text, bylines, the headline again);
-7. when the markup yields next to nothing but the page's JSON-LD carries an
+3. drop what is never article text (scripts, forms, ``nav`` …: one selector pass);
+4. collect the paragraphs (``p``, ``pre``, ``td``, text broken by ``<br>``) with
+   their ancestor chains, and prune the furniture among them and their ancestors:
+   hidden elements, figure captions and elements whose class/id/role words mark
+   navigation, share bars, related lists, consent banners, comments or ad slots
+   (:mod:`archive.boilerplate`), unless they hold most of the page's text;
+5. score the paragraphs by length and punctuation, measured per script, and
+   credit their ancestors, readability-style; scale each candidate container by
+   its class/id words, ``<article>``/``itemprop=articleBody`` and
+   ``1 - link density``;
+6. take the best container, climb to an ancestor that holds clearly more text
+   (an article split into blocks) unless what it adds is link-heavy (teaser
+   cards of other stories), and add siblings that score alike;
+7. inside it, drop the furniture (judged only here: elements far from any
+   paragraph never cost a test), link lists, then read one paragraph per block
+   element and drop stock lines ("Advertisement", "Share this", credits, cookie
+   text, bylines, the headline again), short repeats and copies of earlier runs
+   (blocks rendered once per screen size);
+8. when the markup yields next to nothing but the page's JSON-LD carries an
    ``articleBody``, use that.
 
-Speed: the parser, ``strip_tags``, CSS matching, ``unwrap_tags`` and ``text()``
-run in C; Python touches only paragraphs, candidate containers and elements
-with class/id attributes, so a typical news page takes a millisecond or two.
-Deeply nested markup is handled without recursion.
+Speed: the parser, CSS matching, ``unwrap`` and ``text()`` run in C; a
+``css()`` call costs microseconds even on a small node, so queries are made
+over the body once rather than per paragraph. Python touches paragraphs, their
+ancestor chains (once per chain, shared by sibling paragraphs) and the elements
+of the chosen container. Deeply nested markup is handled without recursion.
 """
 
 from __future__ import annotations
