@@ -20,6 +20,7 @@ __all__ = [
     "BLOCK_TAGS",
     "INLINE_SELECTOR",
     "INLINE_TAGS",
+    "JUNK_SELECTOR",
     "JUNK_TAGS",
     "is_boilerplate_line",
     "is_negative_hint",
@@ -27,12 +28,13 @@ __all__ = [
     "text_weight",
 ]
 
-#: removed with their content before anything else: never article text
+#: removed with their content before anything else: never article text. Void elements (img,
+#: input, source, meta …) carry no text and are left alone: each tag more costs a pass.
 JUNK_TAGS = [
-    "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object", "embed",
-    "video", "audio", "source", "track", "picture", "img", "map", "button", "input", "select", "option",
-    "textarea", "nav", "dialog", "menu", "link", "meta", "head",
+    "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object", "video", "audio",
+    "picture", "button", "select", "textarea", "nav", "dialog", "menu",
 ]
+JUNK_SELECTOR = ", ".join(JUNK_TAGS)
 
 #: unwrapped (tag dropped, text kept) so that a paragraph's text is one text node
 INLINE_TAGS = (
@@ -55,8 +57,12 @@ BLOCK_TAGS = frozenset({
 _NEGATIVE_WORDS = frozenset(["comment", "comments", "commento", "disqus", "replies", "respond", "share", "sharing", "shares", "sharebar", "social", "sociable", "addthis", "sharethis", "related", "recommended", "recommendations", "recommendation", "morestories", "readmore", "mostread", "mostpopular", "mostviewed", "popular", "trending", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo", "promos", "promoted", "ad", "ads", "adslot", "adunit", "adcontainer", "adwrapper", "dfp", "gpt", "outbrain", "taboola", "zergnet", "revcontent", "cookie", "cookies", "consent", "gdpr", "cmp", "banner", "breadcrumb", "breadcrumbs", "pagination", "pager", "sidebar", "popup", "modal", "overlay", "masthead", "footer", "sitefooter", "header", "siteheader", "topbar", "toolbar", "navbar", "nav", "navigation", "menu", "skiplink", "print", "tags", "taglist", "keywords", "authorbio", "aboutauthor", "byline", "dateline", "timestamp", "meta", "postmeta", "entrymeta", "caption", "credit", "credits", "hidden", "visuallyhidden", "sr", "only", "screenreadertext", "offscreen", "rss", "shoutbox", "skyscraper", "supplemental", "combx", "remark", "jumplink", "seealso", "nextarticle", "prevarticle", "paywall", "login", "videoplayer"])
 _NEGATIVE_PREFIXES = ("sponsor", "advert", "recommend", "newsletter", "comment")
 _POSITIVE_WORDS = frozenset(["article", "articles", "body", "content", "contents", "entry", "hentry", "main", "post", "story", "text", "blog", "column", "prose", "markdown", "richtext", "articlebody", "postbody", "entrycontent", "storybody", "maincontent"])
-_SEPARATORS = str.maketrans("-_:./", "     ")
 _TRAILING_DIGITS = re.compile(r"\d+(?=\s|$)")
+
+
+def _hint_words(lowered: str) -> list[str]:
+    # chained str.replace, not str.translate: a translate table is a dict lookup per character
+    return lowered.replace("-", " ").replace("_", " ").replace(":", " ").replace(".", " ").replace("/", " ").split()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -69,27 +75,28 @@ def is_negative_hint(hint: str) -> bool:
     (True, False, False)
     >>> is_negative_hint("element-a6d8cc4"), is_negative_hint("ad-300x250"), is_negative_hint("sidebar2")
     (False, True, True)
+    >>> is_negative_hint("btn pop-up"), is_negative_hint("sponsored-links"), is_negative_hint("load-more")
+    (True, True, False)
     """
     lowered = hint.lower()
-    words = lowered.translate(_SEPARATORS).split()
+    words = _hint_words(lowered)
     unique = set(words)
     if not unique.isdisjoint(_POSITIVE_WORDS):
         return False
     if not unique.isdisjoint(_NEGATIVE_WORDS):
         return True
-    if any(w.startswith(_NEGATIVE_PREFIXES) for w in unique):
+    # C-level loops (map), since long utility-class lists ("flex items-center px-4 …") are common
+    if any(map(str.startswith, unique, itertools.repeat(_NEGATIVE_PREFIXES))):
         return True
     if _DIGIT.search(lowered):
-        unique = set(_TRAILING_DIGITS.sub("", lowered.translate(_SEPARATORS)).split())
+        unique = set(_TRAILING_DIGITS.sub("", " ".join(words)).split())
         if not unique.isdisjoint(_NEGATIVE_WORDS) and unique.isdisjoint(_POSITIVE_WORDS):
             return True
-    return _JOINED.search(lowered.translate(_NO_SEPARATORS)) is not None and any(
-        a + b in _NEGATIVE_WORDS for a, b in itertools.pairwise(words))
+    # two neighbouring words joined: "side-bar", "pop-up", "most-read"
+    return len(words) > 1 and not _NEGATIVE_WORDS.isdisjoint(map(str.__add__, words, words[1:]))
 
 
 _DIGIT = re.compile(r"\d")
-_NO_SEPARATORS = str.maketrans("", "", "-_:./ ")
-_JOINED = re.compile("|".join(sorted((w for w in _NEGATIVE_WORDS if len(w) >= 6), key=len, reverse=True)))
 
 
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
@@ -103,7 +110,7 @@ def text_weight(text: str) -> int:
     >>> text_weight("abc"), text_weight("中文字")
     (3, 9)
     """
-    if text.isascii() or max(text) < "\u3040":
+    if text.isascii() or _CJK.search(text) is None:
         return len(text)
     return len(text) + (CJK_WEIGHT - 1) * len(_CJK.findall(text))
 
@@ -128,6 +135,7 @@ _BOILERPLATE_LINE = re.compile(
     r"tweet|email|e-mail|print|facebook|twitter|linkedin|whatsapp|pinterest|reddit|flipboard|copy link|"
     r"(?:photo|image|picture|video|illustration|graphic)s?(?: credit)?: .{0,120}|"
     r"(?:getty images|reuters|ap photo|afp|shutterstock|istock)\b.{0,60}|"
+    r"also (?:read|see|watch|listen)\b.{0,200}|"
     r"©.{0,120}|copyright\b.{0,120}|all rights reserved\.?|"
     r"loading\W*|please wait\W*|comments?|\d+ comments?|leave a comment|post a comment|"
     r"skip to (?:main )?content|back to top|top of page|"
@@ -140,6 +148,14 @@ _BOILERPLATE_LINE = re.compile(
     re.I,
 )
 _BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por|Di|Door)\s+(?:[A-Z][\w'’.-]*[\s,]*(?:and\s+|&\s+|und\s+|et\s+|y\s+|e\s+)?){1,6}$")
+# a credit after a name or caption ("Jane Doe | Getty Images"): its own pattern, since a
+# leading gap would make the main one scan every line at every offset
+_CREDIT = re.compile(r".{0,80}(?:\||/|©|photo:|image:|credit:)\s*(?:getty images|shutterstock|istock(?:photo)?|alamy|"
+                     r"unsplash|pexels)\b.{0,40}", re.I)
+# the longest a line matched by _BOILERPLATE_LINE can be, but for the cookie notices
+# ("this article was updated …", "also read …": prefix plus bounded tail)
+_LONGEST_STOCK = 240
+_AGENCIES = ("getty", "shutterstock", "istock", "alamy", "unsplash", "pexels")
 _CONSENT = re.compile(r"\bcookies?\b.{0,200}\b(?:consent|accept|agree|privacy|settings|preferences)\b"
                       r"|\b(?:consent|accept|agree)\b.{0,200}\bcookies?\b", re.I)
 
@@ -155,10 +171,19 @@ def is_boilerplate_line(line: str) -> bool:
     False
     >>> is_boilerplate_line("By Jane Doe and John Roe"), is_boilerplate_line("By the end of the year, sales rose.")
     (True, False)
+    >>> is_boilerplate_line("Jane Doe | Getty Images"), is_boilerplate_line("Also read: Ten ways to save energy")
+    (True, True)
     """
     if len(line) > 500:
         return False
+    cookie = "ookie" in line or "OOKIE" in line
+    if len(line) > _LONGEST_STOCK and not cookie:
+        return False  # a paragraph of prose: no stock pattern is this long but the cookie ones
     bare = line.strip(" \t|•·-–—:")
-    if _BOILERPLATE_LINE.match(bare) or _BYLINE.match(bare):
+    if _BOILERPLATE_LINE.match(bare) or (len(bare) < 200 and _BYLINE.match(bare)):
         return True
-    return len(line) < 400 and bool(_CONSENT.search(line))
+    if len(bare) < 140 and any(map(bare.lower().__contains__, _AGENCIES)) and _CREDIT.fullmatch(bare):
+        return True
+    # the consent pattern is slow (two bounded gaps); a substring test rules out most lines first
+    # (a case-insensitive regex search is no faster than the pattern itself)
+    return cookie and len(line) < 400 and _CONSENT.search(line) is not None

@@ -4,25 +4,32 @@ How the body is found (each step generic; no site has a rule of its own):
 
 1. decode the bytes ourselves (:mod:`archive.charset`) and parse the ``str``;
 2. read the metadata first (:mod:`archive.metadata`: JSON-LD lives in ``<script>``);
-3. drop what is never article text: scripts, forms, ``nav``, hidden elements,
-   and elements whose class/id/role words mark navigation, share bars, related
-   lists, consent banners, comments or ad slots (:mod:`archive.boilerplate`),
-   unless they hold most of the page's text;
-4. score the paragraphs (``p``, ``pre``, ``td``, text broken by ``<br>``) by
-   length and punctuation, measured per script, and credit their ancestors,
-   readability-style; scale each candidate container by its class/id words,
-   ``<article>``/``itemprop=articleBody`` and ``1 - link density``;
-5. take the best container and those of its siblings that score alike;
-6. inside it, drop link lists and empty shells, then read one paragraph per
-   block element and drop stock lines ("Advertisement", "Share this", cookie
-   text, bylines, the headline again);
-7. when the markup yields next to nothing but the page's JSON-LD carries an
+3. drop what is never article text (scripts, forms, ``nav`` …: one selector pass);
+4. collect the paragraphs (``p``, ``pre``, ``td``, text broken by ``<br>``) with
+   their ancestor chains, and prune the furniture among them and their ancestors:
+   hidden elements, figure captions and elements whose class/id/role words mark
+   navigation, share bars, related lists, consent banners, comments or ad slots
+   (:mod:`archive.boilerplate`), unless they hold most of the page's text;
+5. score the paragraphs by length and punctuation, measured per script, and
+   credit their ancestors, readability-style; scale each candidate container by
+   its class/id words, ``<article>``/``itemprop=articleBody`` and
+   ``1 - link density``;
+6. take the best container, climb to an ancestor that holds clearly more text
+   (an article split into blocks) unless what it adds is link-heavy (teaser
+   cards of other stories), and add siblings that score alike;
+7. inside it, drop the furniture (judged only here: elements far from any
+   paragraph never cost a test), link lists, then read one paragraph per block
+   element and drop stock lines ("Advertisement", "Share this", credits, cookie
+   text, bylines, the headline again), short repeats and copies of earlier runs
+   (blocks rendered once per screen size);
+8. when the markup yields next to nothing but the page's JSON-LD carries an
    ``articleBody``, use that.
 
-Speed: the parser, ``strip_tags``, CSS matching, ``unwrap_tags`` and ``text()``
-run in C; Python touches only paragraphs, candidate containers and elements
-with class/id attributes, so a typical news page takes a millisecond or two.
-Deeply nested markup is handled without recursion.
+Speed: the parser, CSS matching, ``unwrap`` and ``text()`` run in C; a
+``css()`` call costs microseconds even on a small node, so queries are made
+over the body once rather than per paragraph. Python touches paragraphs, their
+ancestor chains (once per chain, shared by sibling paragraphs) and the elements
+of the chosen container. Deeply nested markup is handled without recursion.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from archive.article import Article, BodySource
 from archive.boilerplate import (
     INLINE_SELECTOR,
-    JUNK_TAGS,
+    JUNK_SELECTOR,
     is_boilerplate_line,
     is_negative_hint,
     punctuation_count,
@@ -42,25 +49,22 @@ from archive.boilerplate import (
 )
 from archive.charset import decode_html
 from archive.metadata import PageMetadata, read_metadata
+from archive.paragraphs import Para, Pruner, collect_paragraphs, paragraph_content
 
 __all__ = ["extract_article", "extract_from_tree"]
 
 _SEP = "\x1f"  # between text nodes; never in real text
-_MIN_PARAGRAPH = 25
 _HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
            '[style*="visibility:hidden"], [style*="visibility: hidden"]')
-_NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
-                             "alertdialog", "menu", "menubar", "toolbar", "tablist", "alert"})
-_ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
 _POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose",
                             re.I)
-_COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 _TAG_BONUS = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 3, "blockquote": 3,
               "form": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "address": -3,
               "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
 _ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
 _CLEAN_CANDIDATES = "div, section, ul, ol, table, aside, figure, form, header, footer, dl, center"
 _CLIMB_GROWTH = 1.6
+_TEASER_LINK_DENSITY = 0.35
 _BODY_MARK = re.compile(r"(?:article|story|post|entry|news|blog)[-_]?(?:body|content|text)|articlebody", re.I)
 _SENTENCE_END = re.compile(r"[.!?。！？\"”’)]\s*$")
 
@@ -112,11 +116,14 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], 
     body = tree.body
     paragraphs: list[str] = []
     if body is not None:
-        tree.strip_tags(JUNK_TAGS)
-        paras = _collect_paragraphs(body)
-        paras = _remove_boilerplate(body, paras)
+        for junk in body.css(JUNK_SELECTOR):  # one pass for all tags (strip_tags makes one per tag)
+            junk.decompose()
+        paras = collect_paragraphs(body)
+        pruner = Pruner(body, paras)
+        paras = pruner.prune_paragraphs(paras)
         drop = {_norm(t) for t in (meta.title, meta.headline) if t}
-        for node in _choose_containers(body, paras):
+        for node in _choose_containers(body, paras, pruner):
+            pruner.clean(node)
             paragraphs.extend(_paragraphs(node, drop))
         paragraphs = _dedupe(paragraphs)
     weight = sum(map(text_weight, paragraphs))
@@ -127,99 +134,32 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], 
     return tuple(paragraphs), "dom" if paragraphs else "none"
 
 
-class _Para:
-    """A paragraph-like element: its text measures and its ancestors (nearest first)."""
-
-    __slots__ = ("chain", "node", "points", "weight")
-
-    def __init__(self, node: LexborNode, weight: int, points: int, chain: list[LexborNode]) -> None:
-        self.node, self.weight, self.points, self.chain = node, weight, points, chain
-
-
-def _collect_paragraphs(body: LexborNode) -> list[_Para]:
-    """``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count."""
-    seen_br: set[int] = set()
-    sources = list(body.css("p, pre, td"))
-    for br in body.css("br"):
-        parent = br.parent
-        if parent is not None and parent.mem_id not in seen_br and parent.tag not in ("p", "pre", "td"):
-            seen_br.add(parent.mem_id)
-            sources.append(parent)
-    out = []
-    for node in sources:
-        text = node.text(deep=node.mem_id not in seen_br)
-        weight = text_weight(text)
-        if weight < _MIN_PARAGRAPH:
-            continue
-        links = node.css("a")
-        if links and sum(len(a.text(deep=True)) for a in links) > 0.5 * len(text):
-            continue  # a teaser or a link list, not prose
-        chain = []
-        up = node.parent
-        while up is not None and up.tag not in ("html", "#document", None):
-            chain.append(up)
-            up = up.parent
-        out.append(_Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
-    return out
-
-
-def _content(paras: list[_Para]) -> dict[int, int]:
-    """Paragraph weight held by every ancestor."""
-    content: dict[int, int] = {}
-    for para in paras:
-        for node in para.chain:
-            key = node.mem_id
-            content[key] = content.get(key, 0) + para.weight
-    return content
-
-
-def _remove_boilerplate(body: LexborNode, paras: list[_Para]) -> list[_Para]:
-    """Drop hidden elements and those whose class/id/role say they are around the article.
-
-    An element is kept when it holds a large share of the page's paragraph text
-    (a layout class like ``with-sidebar`` on the main column must not take the
-    article with it), unless its words say comments. Elements are visited
-    last-first (children before ancestors), so a removed element is never
-    touched again. Returns the paragraphs that are left.
-    """
-    content = _content(paras)
-    total = max(1, sum(p.weight for p in paras))
-    protected = {n.mem_id for n in body.css(_ARTICLE_MARK)}
-    removed: set[int] = set()
-    for node in reversed(body.css("[class], [id], [role]")):
-        attrs = node.attrs
-        role = attrs.get("role")
-        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if (role and role.strip().lower() in _NEGATIVE_ROLES) or (len(hint) > 1 and is_negative_hint(hint)):
-            key = node.mem_id
-            if key in protected or node.tag in ("html", "body"):
-                continue
-            share = content.get(key, 0) / total
-            if share < 0.3 or (_COMMENTISH.search(hint) and share < 0.9):
-                removed.add(key)
-                node.decompose()
-    if not removed:
-        return paras
-    return [p for p in paras if p.node.mem_id not in removed and not any(n.mem_id in removed for n in p.chain)]
-
-
-def _choose_containers(body: LexborNode, paras: list[_Para]) -> list[LexborNode]:
+def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> list[LexborNode]:
     if not paras:
         return [body]
+    points: dict[int, int] = {}  # by chain: sibling paragraphs credit the same ancestors
+    chains: dict[int, list[LexborNode]] = {}
+    for para in paras:
+        key = id(para.chain)
+        points[key] = points.get(key, 0) + para.points
+        chains[key] = para.chain
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
-    for para in paras:
-        for node, share in zip(para.chain, _ANCESTOR_SHARE, strict=False):
+    for chain_key, chain in chains.items():
+        held = points[chain_key]
+        for node, share in zip(chain, _ANCESTOR_SHARE, strict=False):
             key = node.mem_id
             if key not in scores:
                 nodes[key] = node
                 scores[key] = _initial_score(node)
-            scores[key] += para.points * share
+            scores[key] += held * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
-    final = {key: scores[key] * (1 - _link_density(nodes[key])) for key in ranked}
+    final = {}
+    for key in ranked:
+        final[key] = scores[key] * (1 - _link_density(nodes[key]))
     top_key = max(final, key=final.__getitem__)
-    top = _climb(nodes[top_key], _content(paras))
-    return _with_siblings(top, final.get(top.mem_id, final[top_key]), scores)
+    top = _climb(nodes[top_key], paragraph_content(paras))
+    return _with_siblings(top, final.get(top.mem_id, final[top_key]), scores, pruner)
 
 
 def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
@@ -236,10 +176,23 @@ def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
         if (node.tag == "article" or _is_body_marked(node)) and content.get(node.mem_id, 0) >= best_content:
             return node  # an <article> or a marked body is a whole; above it lie other stories
         held = content.get(node.mem_id, 0)
-        if held >= best_content * _CLIMB_GROWTH:
+        if held >= best_content * _CLIMB_GROWTH and not _adds_teasers(best, node):
             best, best_content = node, held
         node = node.parent
     return best
+
+
+def _adds_teasers(inner: LexborNode, outer: LexborNode) -> bool:
+    """True when what ``outer`` holds besides ``inner`` is link-heavy: teaser cards (a linked
+    headline over a summary) of other stories, not the rest of a split article."""
+    inner_text, inner_links = _text_and_links(inner)
+    outer_text, outer_links = _text_and_links(outer)
+    extra = outer_text - inner_text
+    return extra > 0 and (outer_links - inner_links) / extra > _TEASER_LINK_DENSITY
+
+
+def _text_and_links(node: LexborNode) -> tuple[int, int]:
+    return len(node.text(deep=True)), sum(len(a.text(deep=True)) for a in node.css("a"))
 
 
 def _is_body_marked(node: LexborNode) -> bool:
@@ -270,7 +223,8 @@ def _link_density(node: LexborNode) -> float:
     return min(1.0, linked / total)
 
 
-def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float]) -> list[LexborNode]:
+def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
+                   pruner: Pruner) -> list[LexborNode]:
     parent = top.parent
     if parent is None or top.tag == "body" or _is_body_marked(top):
         return [top]  # a container marked as the article body has no article siblings
@@ -281,14 +235,20 @@ def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float]) 
         if sibling.mem_id == top.mem_id:
             out.append(sibling)
             continue
-        bonus = top_score * 0.2 if top_class and sibling.attributes.get("class") == top_class else 0.0
-        if scores.get(sibling.mem_id, 0.0) + bonus >= threshold:
-            out.append(sibling)
+        score = scores.get(sibling.mem_id, 0.0)
+        if top_class and score + top_score * 0.2 >= threshold and sibling.attributes.get("class") == top_class:
+            score += top_score * 0.2
+        if score >= threshold:
+            if _link_density(sibling) <= _TEASER_LINK_DENSITY and not pruner.is_around(sibling):
+                out.append(sibling)  # teaser cards of other stories hold prose too, but are link-heavy
         elif sibling.tag == "p":
             text = sibling.text(deep=True)
+            if not text:
+                continue
             density = _link_density(sibling)
-            if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0
-                                                        and _SENTENCE_END.search(text)):
+            if ((len(text) > 80 and density < 0.25) or (len(text) <= 80 and density == 0
+                                                        and _SENTENCE_END.search(text))) \
+                    and not pruner.is_around(sibling):
                 out.append(sibling)
     return out
 
@@ -304,15 +264,20 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
             inline.unwrap()
     node.merge_text_nodes()
     out = []
+    longest = max(map(len, drop), default=0)
     for piece in node.text(deep=True, separator=_SEP).split(_SEP):
         line = " ".join(piece.split())
-        if line and not is_boilerplate_line(line) and _norm(line) not in drop:
+        if line and not is_boilerplate_line(line) and (len(line) > longest or line.lower() not in drop):
             out.append(line)
     return out
 
 
 def _clean_inside(node: LexborNode) -> None:
-    """Drop hidden parts, link lists and empty shells inside the chosen container (last-first)."""
+    """Drop hidden parts and link lists inside the chosen container (last-first).
+
+    Only elements that hold link text can be link lists, so only those have their
+    text read; empty shells are left alone, as they add nothing to the output.
+    """
     total = max(1, len(node.text(deep=True)))
     for el in reversed(node.css(_HIDDEN)):
         if len(el.text(deep=True)) < 0.3 * total:
@@ -325,32 +290,55 @@ def _clean_inside(node: LexborNode) -> None:
         while length and up is not None and up.mem_id != own:
             linked[up.mem_id] = linked.get(up.mem_id, 0) + length
             up = up.parent
+    if not linked:
+        return
     for el in reversed(node.css(_CLEAN_CANDIDATES)):
-        if el.mem_id == own:
+        held = linked.get(el.mem_id)
+        if not held or el.mem_id == own:
             continue
         text = el.text(deep=True)
-        weight = len(text) if len(text) >= 1000 else text_weight(text)  # only compared with < 1000
-        if weight == 0:
-            el.decompose()
-            continue
-        density = linked.get(el.mem_id, 0) / max(1, len(text))
+        density = held / max(1, len(text))
         if density > 0.3:
+            weight = len(text) if len(text) >= 1000 else text_weight(text)  # only compared with < 1000
             punct = punctuation_count(text)
             if (density > 0.5 and (weight < 1000 or punct < 10)) or (punct < 3 and weight < 300):
                 el.decompose()
 
 
+_COPIED_RUN = 3  # distinct long lines in a run that repeats an earlier run: a block rendered twice
+
+
 def _dedupe(lines: list[str]) -> list[str]:
-    """Drop short lines seen before (repeated captions, credits, ‘share’ rows); keep long ones."""
-    seen: set[str] = set()
-    out = []
-    for line in lines:
-        key = _norm(line)
-        if key in seen and text_weight(line) < 100:
-            continue
-        seen.add(key)
-        out.append(line)
-    return out
+    """Drop short lines seen before (repeated captions, credits, ‘share’ rows), and copies of
+    earlier runs of lines: blocks a responsive template renders twice (one copy per screen size,
+    the other hidden by CSS). A long line repeated on its own is kept (tables and meal plans
+    repeat rows on purpose).
+    """
+    keys = [line.lower() for line in lines]  # lines are whitespace-normalised already
+    long = [len(line) >= 100 or text_weight(line) >= 100 for line in lines]
+    where: dict[str, list[int]] = {}
+    drop = [False] * len(lines)
+    for i, key in enumerate(keys):
+        earlier = where.setdefault(key, [])
+        if earlier and not drop[i]:
+            if not long[i]:
+                drop[i] = True
+            else:
+                longest = max(_common_run(keys, j, i) for j in earlier[-4:])
+                run = range(i, i + longest)
+                if len({keys[k] for k in run if long[k]}) >= _COPIED_RUN:
+                    drop[i:i + longest] = [True] * longest
+        earlier.append(i)
+    return [line for line, dropped in zip(lines, drop, strict=True) if not dropped]
+
+
+def _common_run(keys: list[str], j: int, i: int) -> int:
+    """How many keys from ``i`` on repeat those from ``j`` on (``j < i``; not past ``i``; at most 200,
+    so that no page costs quadratic time: the rest of a longer copy is found from its next line)."""
+    n = 0
+    while n < 200 and i + n < len(keys) and j + n < i and keys[j + n] == keys[i + n]:
+        n += 1
+    return n
 
 
 def _norm(text: str) -> str:

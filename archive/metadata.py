@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 __all__ = ["PageMetadata", "clean_title", "normalize_date", "normalize_language", "read_metadata"]
 
@@ -60,14 +60,18 @@ _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author",
 
 def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMetadata:
     """Everything but the body; call before the tree is cleaned (JSON-LD lives in ``<script>``)."""
-    meta = _meta_tags(tree)
-    ld = _json_ld_article(tree)
+    # one pass over the document for the head-like elements (each css() is a walk of the whole tree)
+    heads = tree.css('meta, script[type*="ld+json"], link[rel="canonical"]')
+    meta = _meta_tags([n for n in heads if n.tag == "meta"])
+    ld = _json_ld_article([n for n in heads if n.tag == "script"])
+    canonical_link = next((n for n in heads if n.tag == "link"), None)
     h1 = _first_text(tree, "h1")
     site = _str(_get(ld, "publisher", "name")) or meta.get("og:site_name") or meta.get("application-name")
     raw_title = (meta.get("og:title") or _str(ld.get("headline")) or meta.get("twitter:title")
                  or _first_text(tree, "title") or h1)
     base = url
-    canonical = _attr(tree, 'link[rel="canonical"]', "href") or meta.get("og:url") or _str(ld.get("url"))
+    href = (canonical_link.attributes.get("href") or "").strip() if canonical_link is not None else ""
+    canonical = href or meta.get("og:url") or _str(ld.get("url"))
     if canonical and base:
         canonical = urljoin(base, canonical)
     image = meta.get("og:image") or meta.get("og:image:url") or meta.get("twitter:image") or _image(ld.get("image"))
@@ -82,7 +86,9 @@ def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMeta
                  or _url_date(canonical or url))
     modified = _date(ld.get("dateModified")) or _first_date(meta.get(k) for k in _MODIFIED_META)
     authors = _authors(ld.get("author")) or _authors_from_meta(meta) or _authors_from_markup(tree)
-    language = normalize_language(_attr(tree, "html", "lang") or _attr(tree, "html", "xml:lang")
+    root = tree.root
+    root_attrs = root.attributes if root is not None else {}
+    language = normalize_language((root_attrs.get("lang") or "").strip() or (root_attrs.get("xml:lang") or "").strip()
                                   or meta.get("content-language") or meta.get("og:locale")
                                   or _str(ld.get("inLanguage")))
     body = ld.get("articleBody")
@@ -104,9 +110,10 @@ def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMeta
 # -- meta tags and JSON-LD -----------------------------------------------------------------------
 
 
-def _meta_tags(tree: LexborHTMLParser) -> dict[str, str]:
+def _meta_tags(nodes: list[LexborNode]) -> dict[str, str]:
+    """Every ``<meta>`` of the page: stray markup in the head makes parsers move the rest to the body."""
     out: dict[str, str] = {}
-    for node in tree.css("meta"):
+    for node in nodes:
         attrs = node.attributes
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or attrs.get("http-equiv")
         value = attrs.get("content")
@@ -115,11 +122,11 @@ def _meta_tags(tree: LexborHTMLParser) -> dict[str, str]:
     return out
 
 
-def _json_ld_article(tree: LexborHTMLParser) -> dict[str, Any]:
-    """The most article-like JSON-LD object of the page (``{}`` when there is none)."""
+def _json_ld_article(scripts: list[LexborNode]) -> dict[str, Any]:
+    """The most article-like JSON-LD object of the page's scripts (``{}`` when there is none)."""
     best: dict[str, Any] = {}
     best_rank = 0
-    for node in tree.css('script[type*="ld+json"]'):
+    for node in scripts:
         data = _loads(node.text(deep=True))
         for obj in _objects(data):
             types = obj.get("@type")

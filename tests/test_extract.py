@@ -217,3 +217,51 @@ def test_never_crashes_on_trafilatura_eval(shared_data) -> None:  # type: ignore
             data = gzip.decompress(data)
         art = extract_article(data)
         assert isinstance(art.text, str)
+
+
+def test_block_rendered_twice_is_read_once() -> None:
+    """Responsive templates render a block once per screen size and hide the copies with CSS."""
+    paras = [f"{LOREM}Part {i}." for i in range(4)]
+    copy = "".join(f"<p>{p}</p>" for p in paras)
+    art = extract_article(page(f"<article><div class='desktop'>{copy}</div><div class='mobile'>{copy}</div></article>"))
+    assert art.paragraphs == tuple(p.strip() for p in paras)
+
+
+def test_long_rows_repeated_on_purpose_are_kept() -> None:
+    """A table or meal plan repeats single long rows between different ones: not a copied block."""
+    row = "Asparagus and eggs: one cup of asparagus, two poached eggs, half a cup of sweet potato, salt and pepper."
+    body = "".join(f"<h2>Plan {c}</h2><p>{row}</p><p>{LOREM} Plan {c}.</p>" for c in "ABC")
+    art = extract_article(page(f"<article>{body}</article>"))
+    assert art.text.count(row) == 3
+
+
+def test_teaser_cards_below_the_article_are_not_climbed_into() -> None:
+    """Cards of other stories (a linked headline over a summary) hold prose too, but are link-heavy."""
+    card = ("<div class='card'><h3><a href='/{0}'>Another story about the city council and its long budget "
+            "debate number {0}</a></h3><p>A summary of that other story, which is long enough to count, with "
+            "commas, and a full stop.</p></div>")
+    body = (f"<div class='wrap'><div class='main'><p>{LOREM}</p><p>{LOREM}</p><p>{LOREM}</p></div>"
+            f"<div class='cards'>{''.join(card.format(i) for i in range(6))}</div></div>")
+    art = extract_article(page(body))
+    assert art.text.count("The council voted") == 3 and "summary" not in art.text
+
+
+def test_article_split_into_blocks_is_read_whole() -> None:
+    body = (f"<div class='wrap'><div class='block'><p>{LOREM}</p></div><div class='ad'>Advertisement</div>"
+            f"<div class='block'><p>{LOREM}Second.</p><p>{LOREM}Third.</p></div></div>")
+    art = extract_article(page(body))
+    assert art.text.count("The council voted") == 3
+
+
+def test_figure_captions_are_not_body_text() -> None:
+    body = (f"<article><p>{LOREM}</p><figure><img src='a.jpg'><figcaption>The mayor, left, speaks to "
+            f"reporters outside the town hall on Tuesday evening.</figcaption></figure><p>{LOREM}Again.</p></article>")
+    art = extract_article(page(body))
+    assert "mayor" not in art.text and len(art.paragraphs) == 2
+
+
+def test_a_gallery_whose_text_is_in_captions_keeps_them() -> None:
+    figures = "".join(f"<figure><img src='{i}.jpg'><figcaption><p>{LOREM}Picture {i}.</p></figcaption></figure>"
+                      for i in range(3))
+    art = extract_article(page(f"<div class='gallery'>{figures}</div>"))
+    assert art.text.count("The council voted") == 3

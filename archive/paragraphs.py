@@ -1,0 +1,187 @@
+"""Paragraph-like elements with their ancestor chains, and the pruning of page furniture among them.
+
+The body extractor (:mod:`archive.extract`) scores containers by the
+paragraphs they hold; this module finds those paragraphs (``p``, ``pre``,
+``td``, text broken by ``<br>``) and removes what is around the article
+(:class:`Pruner`): elements whose class/id/role words say navigation, share
+bar, related list, consent banner, comments or ad slot, and figure captions,
+unless they hold a large share of the page's paragraph text.
+
+Sibling paragraphs share one ancestor chain (a list object), so weight is
+added and furniture judged once per chain, not once per paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborNode
+
+from archive.boilerplate import is_negative_hint, punctuation_count, text_weight
+
+__all__ = ["Para", "Pruner", "collect_paragraphs", "paragraph_content"]
+
+_MIN_PARAGRAPH = 25
+_NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
+                             "alertdialog", "menu", "menubar", "toolbar", "tablist", "alert"})
+#: elements the pruner judges: class/id/role words, and figure captions (not body text
+#: unless a gallery holds its text in them)
+_JUDGED = "[class], [id], [role], figcaption"
+_ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
+_COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
+
+
+class Para:
+    """A paragraph-like element: its text measures and its ancestors (nearest first)."""
+
+    __slots__ = ("chain", "node", "points", "weight")
+
+    def __init__(self, node: LexborNode, weight: int, points: int, chain: list[LexborNode]) -> None:
+        self.node, self.weight, self.points, self.chain = node, weight, points, chain
+
+
+def collect_paragraphs(body: LexborNode) -> list[Para]:
+    """``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count."""
+    seen_br: set[int] = set()
+    sources: list[LexborNode] = []
+    breaks: list[LexborNode] = []
+    for node in body.css("p, pre, td, br"):  # one pass (a css() call walks the whole body)
+        (breaks if node.tag == "br" else sources).append(node)
+    for br in breaks:
+        parent = br.parent
+        if parent is not None and parent.mem_id not in seen_br and parent.tag not in ("p", "pre", "td"):
+            seen_br.add(parent.mem_id)
+            sources.append(parent)
+    # link text per paragraph from one query (a css() call costs microseconds even on a small node):
+    # each link counts for its nearest paragraph-like ancestor
+    tagged = {node.mem_id for node in sources}
+    linked: dict[int, int] = {}
+    for a in body.css("p a, pre a, td a"):
+        holder = a.parent
+        for _ in range(8):
+            if holder is None:
+                break
+            key = holder.mem_id
+            if key in tagged:
+                linked[key] = linked.get(key, 0) + len(a.text(deep=True))
+                break
+            holder = holder.parent
+    out = []
+    chains: dict[int, list[LexborNode]] = {}  # by parent: sibling paragraphs share their ancestors
+    for node in sources:
+        key = node.mem_id
+        text = node.text(deep=key not in seen_br)
+        weight = text_weight(text)
+        if weight < _MIN_PARAGRAPH:
+            continue
+        held = sum(len(a.text(deep=True)) for a in node.css("a")) if key in seen_br else linked.get(key, 0)
+        if held > 0.5 * len(text):
+            continue  # a teaser or a link list, not prose
+        parent = node.parent
+        if parent is None:
+            continue
+        chain = chains.get(parent.mem_id)
+        if chain is None:
+            chain = []
+            up: LexborNode | None = parent
+            while up is not None and up.tag not in ("html", "#document", None):
+                chain.append(up)
+                up = up.parent
+            chains[parent.mem_id] = chain
+        out.append(Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
+    return out
+
+
+def paragraph_content(paras: list[Para]) -> dict[int, int]:
+    """Paragraph weight held by every ancestor (sibling paragraphs share one chain: add it once)."""
+    held: dict[int, int] = {}
+    chains: dict[int, list[LexborNode]] = {}
+    for para in paras:
+        key = id(para.chain)
+        held[key] = held.get(key, 0) + para.weight
+        chains[key] = para.chain
+    content: dict[int, int] = {}
+    for key, chain in chains.items():
+        weight = held[key]
+        for node in chain:
+            mem = node.mem_id
+            content[mem] = content.get(mem, 0) + weight
+    return content
+
+
+class Pruner:
+    """Drops hidden elements and those whose class/id/role say they are around the article.
+
+    An element is kept when it holds a large share of the page's paragraph text
+    (a layout class like ``with-sidebar`` on the main column must not take the
+    article with it), unless its words say comments.
+
+    Only elements that can reach the output are judged: the ancestors of
+    paragraphs (before containers are scored) and the elements inside the chosen
+    containers (:meth:`clean`). A ``<footer class=...>`` far from any paragraph
+    never costs a class-word test, which is most of a page's elements.
+    """
+
+    __slots__ = ("content", "kept", "protected", "total")
+
+    def __init__(self, body: LexborNode, paras: list[Para]) -> None:
+        self.content = paragraph_content(paras)
+        self.total = max(1, sum(p.weight for p in paras))
+        self.protected = {n.mem_id for n in body.css(_ARTICLE_MARK)}
+        self.kept: set[int] = set()
+
+    def is_around(self, node: LexborNode) -> bool:
+        """True when ``node`` is page furniture (or a figure caption) that does not hold the article."""
+        key = node.mem_id
+        if key in self.kept:
+            return False
+        attrs = node.attributes
+        cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
+        hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
+        hinted = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
+        tag = node.tag
+        if (hinted or tag == "figcaption") and key not in self.protected and tag not in ("html", "body"):
+            share = self.content.get(key, 0) / self.total
+            if share < 0.3 or (hinted and _COMMENTISH.search(hint) and share < 0.9):
+                return True
+        self.kept.add(key)
+        return False
+
+    def prune_paragraphs(self, paras: list[Para]) -> list[Para]:
+        """Remove the furniture among paragraphs and their ancestors; the paragraphs that are left."""
+        dead_chain: dict[int, bool] = {}  # by chain: sibling paragraphs share one
+        removed: set[int] = set()
+        out = []
+        for para in paras:
+            key = id(para.chain)
+            dead = dead_chain.get(key)
+            if dead is None:
+                dead = dead_chain[key] = self._prune_chain(para.chain, removed)
+            if dead:
+                continue
+            if self.is_around(para.node):
+                para.node.decompose()
+                continue
+            out.append(para)
+        return out
+
+    def _prune_chain(self, chain: list[LexborNode], removed: set[int]) -> bool:
+        """Judge the ancestors nearest first; True when one of them is (or was) removed."""
+        for node in chain:
+            key = node.mem_id
+            if key in removed:
+                return True
+            if key in self.kept:
+                continue  # judged and kept, by an earlier chain through it
+            if self.is_around(node):
+                removed.add(key)
+                node.decompose()
+                return True
+        return False
+
+    def clean(self, node: LexborNode) -> None:
+        """Remove the furniture inside ``node`` (last-first: children before their ancestors)."""
+        own = node.mem_id
+        for el in reversed(node.css(_JUDGED)):
+            if el.mem_id != own and self.is_around(el):
+                el.decompose()
