@@ -107,3 +107,19 @@ def test_replay_gives_the_same_report(archived: tuple[Path, Path, int], tmp_path
     # the slow page never answered, so the archive has nothing to replay for it: both say unreachable
     assert replay == live
     assert {d: r["verdict"] for d, r in docs_replay.items()} == {d: r["verdict"] for d, r in docs_live.items()}
+
+
+def test_a_bare_url_argument_is_archived(archived: tuple[Path, Path, int], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``citecrawl archive URL``: cited by no document, so no citation is stored (it used to fail)."""
+    _, out, port = archived
+    url = next(u for u in _expected(port) if "tidal.html" in u)
+    again = tmp_path / "one"
+    capsys.readouterr()
+    code = main(["archive", url, "--config", str(_config(tmp_path)), "--out", str(again), "--quiet", "--json",
+                 "--replay", str(out / "warcs")])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["urls"] == 1 and summary["fetched"] == 1
+    urls, _, _ = _report(again)
+    assert list(urls) == [url]
