@@ -78,8 +78,8 @@ from archive.redirects import is_elsewhere
 
 __all__ = [
     "ATTENTION",
-    "SEVERITY",
     "EXCERPT_FOUND",
+    "SEVERITY",
     "Citation",
     "DocumentInput",
     "DocumentVerdict",

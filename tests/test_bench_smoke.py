@@ -1,0 +1,53 @@
+"""scripts/bench stays runnable: ``--quick`` on the Python origin, no wget, and its JSON has every figure.
+
+Never a timed test: the figures are only checked for shape and for what must hold on any
+machine (every URL fetched, valid WARCs, the politeness audit clean).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RUN_FIELDS = {"rc", "seconds", "cpu_s", "peak_rss_mb", "pages", "pages_per_s", "cpu_ms_per_page", "warc_bytes"}
+
+
+@pytest.mark.slow
+def test_bench_quick(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, str(REPO / "scripts" / "bench"), "--quick", "--origin", "python", "--no-wget",
+           "--parts", "throughput,latency,politeness,scale", "--json", str(out)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=REPO)
+    except subprocess.TimeoutExpired:
+        pytest.skip("scripts/bench --quick took over 60 s on this (shared) machine")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["origin"] == "python" and data["quick"] is True and data["hosts"] >= 20
+
+    throughput = data["throughput"]
+    assert RUN_FIELDS.issubset(throughput["citecrawl"])
+    assert throughput["citecrawl"]["fetched"] == throughput["urls"]
+    assert throughput["citecrawl"]["warcio_check"] is True
+    assert throughput["wget"] is None
+
+    latency = data["latency"]
+    assert latency["bound_pages_per_s"] == latency["hosts"] / latency["latency_s"]
+    assert 0 < latency["fraction_of_bound"] <= 1.0
+    assert RUN_FIELDS.issubset(latency["citecrawl"])
+
+    polite = data["politeness"]
+    assert polite["overlapping"] == 0 and polite["target_met"] is True
+    assert polite["shortest_gap_s"] >= polite["configured_gap_s"] - 0.002
+    assert polite["requests"] >= polite["urls"]
+
+    scale = data["scale"]
+    assert [r["urls"] for r in scale["runs"]] == sorted(r["urls"] for r in scale["runs"])
+    assert all(RUN_FIELDS.issubset(r) and r["fetched"] == r["urls"] for r in scale["runs"])
+    assert scale["huge"]["peak_rss_mb"] > 0 and scale["huge"]["warc_bytes"] > 0
+    assert "1. throughput" in proc.stdout and "4. scale" in proc.stdout
