@@ -45,6 +45,8 @@ __all__ = ["CrawlRequest", "CrawlStatistics", "Crawler", "host_key"]
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: redirect hops followed for a robots.txt (RFC 9309 asks for at least five)
 ROBOTS_REDIRECTS = 5
+#: pages fetched or being fetched but not yet taken by the consumer, per slot of politeness.concurrency
+BACKLOG_PER_SLOT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ class Crawler:
         self._results: trio.MemorySendChannel[FetchResult] | None = None
         self._nursery: trio.Nursery | None = None
         self._wakeup = trio.Event()
+        self._backlog = trio.Semaphore(BACKLOG_PER_SLOT * config.politeness.concurrency)
         self._stopping = False
         self._active = 0
         self._done = 0
@@ -222,15 +225,18 @@ class Crawler:
 
     async def _run_job(self, job: _Job) -> None:
         waited = trio.current_time() - job.queued_at
-        try:
-            result = await self._chain(job.request.url, job.url, job.request.headers, "page",
-                                       granted=True, waited=waited)
-        finally:
-            self._active -= 1
-            self._poke()
-        for host in {host_key(httpx.URL(a.url)) for a in result.attempts}:
-            await self._close_if_idle(host)
-        await self._deliver(result)
+        # at most BACKLOG_PER_SLOT x concurrency pages between "granted" and "taken by the consumer":
+        # a slow consumer slows the fetching instead of piling up bodies in memory
+        async with self._backlog:
+            try:
+                result = await self._chain(job.request.url, job.url, job.request.headers, "page",
+                                           granted=True, waited=waited)
+            finally:
+                self._active -= 1
+                self._poke()
+            for host in {host_key(httpx.URL(a.url)) for a in result.attempts}:
+                await self._close_if_idle(host)
+            await self._deliver(result)
 
     async def _turn(self, host: str, *, not_before: float | None = None) -> float:
         """Wait until the core grants ``host`` a request slot; seconds waited."""
