@@ -226,17 +226,29 @@ class Crawler:
     async def _run_job(self, job: _Job) -> None:
         waited = trio.current_time() - job.queued_at
         # at most BACKLOG_PER_SLOT x concurrency pages between "granted" and "taken by the consumer":
-        # a slow consumer slows the fetching instead of piling up bodies in memory
-        async with self._backlog:
+        # a slow consumer slows the fetching instead of piling up bodies in memory. A job that must
+        # wait for the backlog gives its slot back first and asks for a new turn after: holding the
+        # slot while waiting would starve the backlog's holders of turns (redirects, robots.txt).
+        granted = True
+        try:
+            self._backlog.acquire_nowait()
+        except trio.WouldBlock:
+            self._core.release(host_key(job.url))
+            self._poke()
+            await self._backlog.acquire()
+            granted = False
+        try:
             try:
                 result = await self._chain(job.request.url, job.url, job.request.headers, "page",
-                                           granted=True, waited=waited)
+                                           granted=granted, waited=waited)
             finally:
                 self._active -= 1
                 self._poke()
             for host in {host_key(httpx.URL(a.url)) for a in result.attempts}:
                 await self._close_if_idle(host)
             await self._deliver(result)
+        finally:
+            self._backlog.release()
 
     async def _turn(self, host: str, *, not_before: float | None = None) -> float:
         """Wait until the core grants ``host`` a request slot; seconds waited."""

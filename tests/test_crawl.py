@@ -474,3 +474,27 @@ async def test_a_slow_consumer_slows_the_fetching(autojump_clock: trio.testing.M
                 await trio.sleep(1.0)        # a consumer far slower than the network
     assert taken == 60 and len(transport.log) == 60
     assert max(ahead) <= BACKLOG_PER_SLOT * 2
+
+
+async def test_a_full_backlog_does_not_starve_robots_turns(autojump_clock: trio.testing.MockClock) -> None:
+    """Jobs waiting for the backlog must not hold slots that the backlog's holders need (robots.txt)."""
+    cfg = config(delay=0.0, concurrency=2, per_host=1, robots=True)
+
+    def handler(r: httpx.Request) -> httpx.Response:
+        return httpx.Response(404) if r.url.path == "/robots.txt" else httpx.Response(200, content=b"x")
+
+    transport = Recorder(handler)
+    crawler = Crawler(cfg, transport=transport, rng=random.Random(1))
+    send, recv = trio.open_memory_channel[FetchResult](0)
+    urls = [f"http://h{i % 7}.test/{i}" for i in range(80)]
+    pages = 0
+    with trio.fail_after(3600):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(crawler.run, urls, send)
+            async with recv:
+                async for r in recv:
+                    r.close()
+                    pages += r.kind == "page"
+                    await trio.sleep(0.5)
+    assert pages == 80
+    assert len(transport.times("/robots.txt")) == 7
