@@ -81,6 +81,9 @@ _PUNCT_MAP = {
     **dict.fromkeys("‐‑‒–—―−⁃﹘﹣－", "-"),
 }
 _PUNCT = re.compile("[" + "".join(_PUNCT_MAP) + "]")
+# For ASCII text :data:`_TOKEN` is ``\w+`` of ASCII, and normalize() changes no word character
+# (NFKC leaves ASCII alone; its only ASCII rewrites are backtick to quote and whitespace runs).
+_ASCII_TOKEN = re.compile(r"[0-9A-Za-z_]+")
 _SPACE = re.compile(r"\s+")
 _LINES = re.compile(r"[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 
@@ -119,6 +122,8 @@ def tokens(text: str) -> list[str]:
     >>> tokens("")
     []
     """
+    if text.isascii():  # same tokens, ~10x faster: nothing for normalize to change in a word
+        return _ASCII_TOKEN.findall(text.lower())
     return _TOKEN.findall(normalize(text).casefold())
 
 
@@ -128,6 +133,8 @@ def normalized_tokens(text: str) -> list[str]:
     >>> normalized_tokens(normalize("Ｆｕｌｌ width")) == tokens("Ｆｕｌｌ width")
     True
     """
+    if text.isascii():
+        return _ASCII_TOKEN.findall(text.lower())
     return _TOKEN.findall(text.casefold())
 
 

@@ -165,6 +165,7 @@ class WarcConfig:
 class ExtractConfig:
     max_decompressed_bytes: int = _opt(20_000_000, "cap on a body after content decoding, against decompression bombs", min=1)
     min_article_chars: int = _opt(200, "below this much body text (a CJK character counts three) a page is 'not an article'", min=0)
+    workers: int = _opt(0, "processes that extract and judge pages beside the crawl (0 = one per CPU; 1 = a thread of the crawling process)", min=0, max=64)
 
 
 @dataclass(frozen=True, slots=True)

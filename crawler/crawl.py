@@ -50,6 +50,8 @@ ROBOTS_REDIRECTS = 5
 #: connections is down, not forbidding), not "robots_disallowed". A robots.txt that times out or
 #: breaks off stays "robots_disallowed": the host answers, its robots.txt does not (RFC 9309).
 _ROBOTS_BLOCKING = frozenset({Outcome.DNS, Outcome.ADDRESS_REFUSED, Outcome.TLS, Outcome.CONNECT})
+#: pages fetched or being fetched but not yet taken by the consumer, per slot of politeness.concurrency
+BACKLOG_PER_SLOT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ class Crawler:
         self._results: trio.MemorySendChannel[FetchResult] | None = None
         self._nursery: trio.Nursery | None = None
         self._wakeup = trio.Event()
+        self._backlog = trio.Semaphore(BACKLOG_PER_SLOT * config.politeness.concurrency)
         self._stopping = False
         self._active = 0
         self._done = 0
@@ -227,15 +230,30 @@ class Crawler:
 
     async def _run_job(self, job: _Job) -> None:
         waited = trio.current_time() - job.queued_at
+        # at most BACKLOG_PER_SLOT x concurrency pages between "granted" and "taken by the consumer":
+        # a slow consumer slows the fetching instead of piling up bodies in memory. A job that must
+        # wait for the backlog gives its slot back first and asks for a new turn after: holding the
+        # slot while waiting would starve the backlog's holders of turns (redirects, robots.txt).
+        granted = True
         try:
-            result = await self._chain(job.request.url, job.url, job.request.headers, "page",
-                                       granted=True, waited=waited)
-        finally:
-            self._active -= 1
+            self._backlog.acquire_nowait()
+        except trio.WouldBlock:
+            self._core.release(host_key(job.url))
             self._poke()
-        for host in {host_key(httpx.URL(a.url)) for a in result.attempts}:
-            await self._close_if_idle(host)
-        await self._deliver(result)
+            await self._backlog.acquire()
+            granted = False
+        try:
+            try:
+                result = await self._chain(job.request.url, job.url, job.request.headers, "page",
+                                           granted=granted, waited=waited)
+            finally:
+                self._active -= 1
+                self._poke()
+            for host in {host_key(httpx.URL(a.url)) for a in result.attempts}:
+                await self._close_if_idle(host)
+            await self._deliver(result)
+        finally:
+            self._backlog.release()
 
     async def _turn(self, host: str, *, not_before: float | None = None) -> float:
         """Wait until the core grants ``host`` a request slot; seconds waited."""

@@ -19,11 +19,15 @@ the writer only ever leaves whole records behind.
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
 import signal
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -54,7 +58,7 @@ from crawler.outcomes import FetchResult, Outcome
 from crawler.schedule import RecrawlPolicy
 from crawler.state import Capture, StateStore, WarcRef
 
-__all__ = ["Display", "PipelineResult", "run_pipeline", "warcinfo_of"]
+__all__ = ["Display", "PipelineResult", "judge_one", "run_pipeline", "warcinfo_of"]
 
 #: problem kinds that mean the file yielded no document
 UNREADABLE_KINDS = frozenset({"binary", "bad-yaml", "empty", "unreadable", "too-large"})
@@ -91,42 +95,94 @@ def warcinfo_of(config: Config) -> list[tuple[str, str]]:
         configuration=config.to_dict(redact=True))
 
 
-def _loader(scan: ScanResult) -> Callable[[Document], str | None]:
-    root = scan.root
-
-    def load(doc: Document) -> str | None:
-        parsed = load_document(Path(root) / doc.id if root else doc.path, root=root)
-        return parsed.document.body if parsed.document else None
-
-    return load
+def _load_body(root: str | None, doc: Document) -> str | None:
+    parsed = load_document(Path(root) / doc.id if root else doc.path, root=root)
+    return parsed.document.body if parsed.document else None
 
 
 def _no_body(doc: Document) -> None:
     return None
 
 
-class _Judge:
-    """Turns fetch results into verdicts (in a worker thread: extraction is CPU work)."""
+def judge_one(config: Config, root: str | None, cited: CitedUrl, docs: Sequence[Document],
+              result: FetchResult | None) -> UrlVerdict:
+    """One URL's verdict: its snapshot (read again from the corpus), the body examined, compared."""
+    has_body = result is not None and bool(result.hops) and result.outcome == Outcome.OK
+    # the stored text is read from disk only when there is a page to compare it with
+    snapshot = snapshot_of(docs, (lambda doc: _load_body(root, doc)) if has_body else _no_body) if docs else None
+    findings: BodyFindings | None = None
+    if result is not None and has_body:
+        kind = kind_of(cited, snapshot is not None)
+        findings = examine_body(result.hops[-1], kind=kind, max_decompressed=config.extract.max_decompressed_bytes)
+    return judge_url(url_input(cited, result, findings, snapshot), config.compare,
+                     min_article_chars=config.extract.min_article_chars)
 
-    def __init__(self, config: Config, scan: ScanResult) -> None:
+
+#: bodies up to this size are copied to a judging process; larger ones are judged in a thread here
+DETACH_MAX_BYTES = 8 << 20
+#: below this many requests, starting judging processes costs more than it saves
+POOL_MIN_REQUESTS = 100
+
+_worker_config: Config | None = None
+_worker_root: str | None = None
+
+
+def _worker_init(config: Config, root: str | None) -> None:
+    global _worker_config, _worker_root
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it drains, then stops us)
+    _worker_config, _worker_root = config, root
+
+
+def _worker_judge(cited: CitedUrl, docs: Sequence[Document], result: FetchResult) -> UrlVerdict:
+    assert _worker_config is not None
+    return judge_one(_worker_config, _worker_root, cited, docs, result)
+
+
+def _detached(result: FetchResult) -> FetchResult | None:
+    """A copy of ``result`` that pickles: the final body in memory, earlier hops' bodies empty."""
+    if not result.hops or result.hops[-1].body_length > DETACH_MAX_BYTES:
+        return None
+    last = len(result.hops) - 1
+    hops = tuple(replace(h, body=io.BytesIO(h.read_body() if i == last else b"")) for i, h in enumerate(result.hops))
+    return replace(result, hops=hops)
+
+
+class _Judge:
+    """Turns fetch results into verdicts: in judging processes (both cores) or a worker thread.
+
+    Extraction and comparison are CPU work under the GIL: in a thread they compete with
+    the event loop for one core. Processes get the result with its final body copied
+    (a few hundred KB at most) and read snapshots from the corpus themselves.
+    """
+
+    def __init__(self, config: Config, scan: ScanResult, *, workers: int = 1) -> None:
         self.config = config
         self.cited: dict[str, CitedUrl] = {u.url: u for u in scan.urls}
         self.snapshots = index_snapshots(scan.documents)
-        self.load_body = _loader(scan)
+        self.root = scan.root
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_worker_init, initargs=(config, scan.root))
 
     def judge(self, result: FetchResult | None, url: str) -> UrlVerdict:
-        cited = self.cited.get(url) or CitedUrl(url, ())
-        docs = self.snapshots.get(url, [])
-        has_body = result is not None and bool(result.hops) and result.outcome == Outcome.OK
-        # the stored text is read from disk only when there is a page to compare it with
-        snapshot = snapshot_of(docs, self.load_body if has_body else _no_body) if docs else None
-        findings: BodyFindings | None = None
-        if result is not None and has_body:
-            kind = kind_of(cited, snapshot is not None)
-            findings = examine_body(result.hops[-1], kind=kind,
-                                    max_decompressed=self.config.extract.max_decompressed_bytes)
-        return judge_url(url_input(cited, result, findings, snapshot), self.config.compare,
-                         min_article_chars=self.config.extract.min_article_chars)
+        return judge_one(self.config, self.root, self.cited.get(url) or CitedUrl(url, ()),
+                         self.snapshots.get(url, []), result)
+
+    async def judge_async(self, result: FetchResult) -> UrlVerdict:
+        url = result.url
+        copy = _detached(result) if self._pool is not None and result.outcome == Outcome.OK else None
+        if copy is None or self._pool is None:
+            return await trio.to_thread.run_sync(self.judge, result, url)
+        future = self._pool.submit(_worker_judge, self.cited.get(url) or CitedUrl(url, ()),
+                                   self.snapshots.get(url, []), copy)
+        return await trio.to_thread.run_sync(future.result)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def _metadata(result: FetchResult, cited: CitedUrl | None) -> list[tuple[str, str]]:
@@ -188,14 +244,46 @@ async def run_pipeline(
     carry_over: Mapping[str, Verdict] | None = None,
     previous: Mapping[str, Verdict] | None = None,
     budget: BudgetConfig | None = None,
+    judge_workers: int | None = None,
     wall_clock: Callable[[], float] = time.time,
 ) -> PipelineResult:
     """Fetch ``requests``, archive, judge, record and report. URLs of the scan not requested keep ``carry_over``.
 
     ``wall_clock`` dates the captures in the state store (epoch seconds; tests pretend days pass).
+
+    ``judge_workers``: processes judging pages (``None``: ``extract.workers``, one per CPU when 0,
+    and 1 — a thread, no processes — for fewer than :data:`POOL_MIN_REQUESTS` requests).
     """
+    if judge_workers is None:
+        judge_workers = config.extract.workers or os.cpu_count() or 1
+        if len(requests) < POOL_MIN_REQUESTS:
+            judge_workers = 1
+    judge = _Judge(config, scan, workers=judge_workers)
+    try:
+        return await _run(config, scan, requests, judge, store=store, run_id=run_id, display=display,
+                          transport=transport, write_warcs=write_warcs, carry_over=carry_over,
+                          previous=previous, budget=budget, wall_clock=wall_clock)
+    finally:
+        judge.close()
+
+
+async def _run(
+    config: Config,
+    scan: ScanResult,
+    requests: Sequence[CrawlRequest],
+    judge: _Judge,
+    *,
+    store: StateStore | None,
+    run_id: int | None,
+    display: Display,
+    transport: httpx.AsyncBaseTransport | None,
+    write_warcs: bool,
+    carry_over: Mapping[str, Verdict] | None,
+    previous: Mapping[str, Verdict] | None,
+    budget: BudgetConfig | None,
+    wall_clock: Callable[[], float],
+) -> PipelineResult:
     out = Path(config.collection.out)
-    judge = _Judge(config, scan)
     crawler = Crawler(config, transport=transport)
     verdicts: dict[str, UrlVerdict] = {}
     requested = {r.url for r in requests}
@@ -211,10 +299,31 @@ async def run_pipeline(
             return None
         return CaptureRef(prev.target_uri, prev.record_id, prev.date, prev.payload_digest)
 
+    # judging runs beside the next results' archiving: up to two results per judging process at once
+    judging = trio.Semaphore(2 * judge.workers if judge.workers > 1 else 1)
+
+    async def finish(result: FetchResult, written: CaptureResult | None) -> None:
+        """Judge one archived result, then record it (on the event loop: the store is not thread-safe)."""
+        try:
+            verdict = await judge.judge_async(result)
+            if result.status == 304 and carry_over and result.url in carry_over:
+                verdict = _not_modified(verdict, carry_over[result.url])
+            verdicts[result.url] = verdict
+            if result.outcome != Outcome.DEFERRED:
+                fetched_urls[0] += 1
+            if store is not None and result.outcome != Outcome.DEFERRED:
+                store.record_capture(_capture(result, written, verdict, wall_clock()), run_id=run_id, policy=policy)
+            display.url_done(verdict)
+        finally:
+            judging.release()
+            for hop in result.hops:
+                hop.close()
+
     async def consume(receive: trio.MemoryReceiveChannel[FetchResult], writer: WarcWriter | None) -> None:
         nonlocal fetched_bytes
-        async with receive:
+        async with receive, trio.open_nursery() as judges:
             async for result in receive:
+                handed_over = False
                 try:
                     cited = judge.cited.get(result.url)
                     written = await _archive(writer, result, cited)
@@ -226,21 +335,13 @@ async def run_pipeline(
                         crawler.stop()
                     if result.kind == "robots":
                         continue
-                    if result.status == 304 and carry_over and result.url in carry_over:
-                        verdict = await trio.to_thread.run_sync(judge.judge, result, result.url)
-                        verdict = _not_modified(verdict, carry_over[result.url])
-                    else:
-                        verdict = await trio.to_thread.run_sync(judge.judge, result, result.url)
-                    verdicts[result.url] = verdict
-                    if result.outcome != Outcome.DEFERRED:
-                        fetched_urls[0] += 1
-                    if store is not None and result.outcome != Outcome.DEFERRED:
-                        store.record_capture(_capture(result, written, verdict, wall_clock()), run_id=run_id,
-                                             policy=policy)
-                    display.url_done(verdict)
+                    await judging.acquire()
+                    judges.start_soon(finish, result, written)
+                    handed_over = True
                 finally:
-                    for hop in result.hops:
-                        hop.close()
+                    if not handed_over:
+                        for hop in result.hops:
+                            hop.close()
 
     async def watch_signals(cancel: trio.CancelScope) -> None:
         nonlocal interrupted
@@ -323,15 +424,11 @@ def _unreadable(path: str, message: str) -> DocumentInput:
 
 def _not_modified(verdict: UrlVerdict, before: Verdict) -> UrlVerdict:
     """A 304 answer: the source is as it was, so last run's verdict stands."""
-    from dataclasses import replace
-
     return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(
         *verdict.evidence.notes, "not modified since the last capture (304)")))
 
 
 def _carried(verdict: UrlVerdict, before: Verdict) -> UrlVerdict:
-    from dataclasses import replace
-
     return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(
         *verdict.evidence.notes, "not due in this run; verdict of the last capture")))
 

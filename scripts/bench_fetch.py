@@ -5,9 +5,9 @@
     python scripts/bench_fetch.py --pages 4000 --delay 0.2 --json out.json
     python scripts/bench_fetch.py --modes off,shared     # also one shared httpx client (pool-cost check)
 
-The origin runs in its own process (a raw trio HTTP/1.1 server, keep-alive,
-~10 KB pages, robots.txt 404) and logs the arrival time of every request per
-host; each crawl runs in its own process too, so CPU time and peak RSS are the
+The origin (scripts/bench_origin.py, the Python one) runs in its own process
+(a raw trio HTTP/1.1 server, keep-alive, 60–120 KB pages sent gzip-encoded,
+robots.txt 404) and logs the arrival time of every request per host; each crawl runs in its own process too, so CPU time and peak RSS are the
 crawler's alone. Reported per mode: pages/s, CPU s/page, peak RSS, outcomes,
 and from the SERVER's log the highest per-host request rate (1 / the shortest
 interval between two requests on one host) and the most requests on one host
@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -34,79 +33,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-HOSTS = [f"127.0.0.{i}" for i in range(2, 22)]
-BODY = (b"<html><head><title>bench</title></head><body>" + b"<p>lorem ipsum dolor sit amet</p>\n" * 300
-        + b"</body></html>")
+SCRIPTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(SCRIPTS))
 
-
-# -- the origin (a separate process) -----------------------------------------------------------------
-
-
-def serve(port: int) -> None:
-    import trio
-
-    log: list[tuple[str, float]] = []
-    page = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(BODY)) + BODY
-    missing = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-
-    async def handle(stream: trio.SocketStream) -> None:
-        host = stream.socket.getsockname()[0]
-        buf = b""
-        try:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    data = await stream.receive_some(65536)
-                    if not data:
-                        return
-                    buf += data
-                head, _, buf = buf.partition(b"\r\n\r\n")
-                path = head.split(b" ", 2)[1]
-                if path == b"/__log":
-                    body = json.dumps(log).encode()
-                    log.clear()
-                    await stream.send_all(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
-                                          % (len(body), body))
-                    return
-                log.append((host, time.monotonic()))
-                await stream.send_all(missing if path == b"/robots.txt" else page)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return
-        finally:
-            await trio.aclose_forcefully(stream)
-
-    async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            for host in HOSTS:
-                listeners = await trio.open_tcp_listeners(port, host=host)
-                nursery.start_soon(trio.serve_listeners, handle, listeners)
-            print("ready", flush=True)
-
-    trio.run(main)
-
-
-def free_port() -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind((HOSTS[0], 0))
-            port = s.getsockname()[1]
-        try:
-            for host in HOSTS:
-                with socket.socket() as t:
-                    t.bind((host, port))
-            return port
-        except OSError:
-            continue
-    raise SystemExit("no port free on all 20 loopback addresses")
-
-
-def server_log(port: int) -> list[tuple[str, float]]:
-    with socket.create_connection((HOSTS[0], port)) as s:
-        s.sendall(b"GET /__log HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while chunk := s.recv(1 << 20):
-            data += chunk
-    return [tuple(x) for x in json.loads(data.split(b"\r\n\r\n", 1)[1])]
-
+from bench_origin import HOSTS, python_origin  # noqa: E402  (the one origin of the benchmark scripts)
 
 # -- one crawl (a separate process) ---------------------------------------------------------------------
 
@@ -144,7 +74,7 @@ def crawl(mode: str, port: int, pages: int, delay: float) -> dict[str, Any]:
 
         crawler_cls = SharedClientCrawler
 
-    urls = [f"http://{HOSTS[i % len(HOSTS)]}:{port}/page/{i}" for i in range(pages)]
+    urls = [f"http://{HOSTS[i % len(HOSTS)]}:{port}/page/{i}.html" for i in range(pages)]
     outcomes: dict[str, int] = defaultdict(int)
     body_bytes = 0
 
@@ -176,10 +106,10 @@ def crawl(mode: str, port: int, pages: int, delay: float) -> dict[str, Any]:
     }
 
 
-def rates(log: list[tuple[str, float]], delay: float) -> dict[str, Any]:
+def rates(log: list[tuple[str, float, float, str]], delay: float) -> dict[str, Any]:
     per_host: dict[str, list[float]] = defaultdict(list)
-    for host, t in log:
-        per_host[host].append(t)
+    for host, start, _end, _path in log:
+        per_host[host].append(start)
     shortest = min((b - a for ts in per_host.values() for a, b in zip(sorted(ts), sorted(ts)[1:], strict=False)),
                    default=float("inf"))
     most_in_window = 0
@@ -206,41 +136,28 @@ def main() -> int:
     ap.add_argument("--delay", type=float, default=0.2, help="politeness delay for mode 'on' (seconds)")
     ap.add_argument("--modes", default="off,on", help="comma-separated: off, on, shared")
     ap.add_argument("--json", metavar="FILE", help="also write the figures here")
-    ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--crawl", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
-    if args.serve:
-        serve(args.serve)
-        return 0
     if args.crawl:
         print(json.dumps(crawl(args.crawl, args.port, args.pages, args.delay)))
         return 0
 
-    repo = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": str(repo)}
-    port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], stdout=subprocess.PIPE, env=env)
+    env = {**os.environ, "PYTHONPATH": str(SCRIPTS.parent)}
     rows = []
-    try:
-        assert server.stdout is not None
-        if server.stdout.readline().strip() != b"ready":
-            raise SystemExit("the origin did not start")
+    with python_origin() as origin:
         for mode in args.modes.split(","):
-            out = subprocess.run([sys.executable, __file__, "--crawl", mode, "--port", str(port),
+            out = subprocess.run([sys.executable, __file__, "--crawl", mode, "--port", str(origin.port),
                                   "--pages", str(args.pages), "--delay", str(args.delay)],
                                  env=env, capture_output=True, text=True, check=True)
             row = json.loads(out.stdout)
-            row.update(rates(server_log(port), row["delay"]))
+            row.update(rates(origin.read_log(), row["delay"]))
             if mode == "on":
                 row["rate_respected"] = (row["max_host_rate_per_s"] is not None
                                          and row["max_host_rate_per_s"] <= row["configured_rate_per_s"]
                                          and row["most_requests_in_one_delay_window"] == 1)
             rows.append(row)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     cols = ["mode", "pages", "seconds", "pages_per_s", "cpu_ms_per_page", "peak_rss_mb", "max_host_rate_per_s",
             "configured_rate_per_s", "most_requests_in_one_delay_window"]

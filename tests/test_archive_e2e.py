@@ -107,3 +107,47 @@ def test_replay_gives_the_same_report(archived: tuple[Path, Path, int], tmp_path
     # the slow page never answered, so the archive has nothing to replay for it: both say unreachable
     assert replay == live
     assert {d: r["verdict"] for d, r in docs_replay.items()} == {d: r["verdict"] for d, r in docs_live.items()}
+
+
+def test_a_bare_url_argument_is_archived(archived: tuple[Path, Path, int], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``citecrawl archive URL``: cited by no document, so no citation is stored (it used to fail)."""
+    _, out, port = archived
+    url = next(u for u in _expected(port) if "tidal.html" in u)
+    again = tmp_path / "one"
+    capsys.readouterr()
+    code = main(["archive", url, "--config", str(_config(tmp_path)), "--out", str(again), "--quiet", "--json",
+                 "--replay", str(out / "warcs")])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["urls"] == 1 and summary["fetched"] == 1
+    urls, _, _ = _report(again)
+    assert list(urls) == [url]
+
+
+def test_judging_processes_give_the_same_verdicts(archived: tuple[Path, Path, int], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages judged in two processes (as on a large run) get exactly the verdicts judged in a thread."""
+    import crawler.pipeline
+
+    corpus, out, _ = archived
+    monkeypatch.setattr(crawler.pipeline, "POOL_MIN_REQUESTS", 0)
+    cfg = _config(tmp_path)
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "[extract]\nworkers = 2\n", encoding="utf-8")
+    pooled: list[int] = []
+    real_init = crawler.pipeline._Judge.__init__
+
+    def spy(self: crawler.pipeline._Judge, *a: object, **kw: object) -> None:
+        real_init(self, *a, **kw)  # type: ignore[arg-type]
+        pooled.append(self.workers)
+
+    monkeypatch.setattr(crawler.pipeline._Judge, "__init__", spy)
+    again = tmp_path / "pooled"
+    code = main(["archive", str(corpus), "--config", str(cfg), "--out", str(again), "--quiet",
+                 "--replay", str(out / "warcs")])
+    assert code == 0 and pooled == [2]
+    urls_live, docs_live, _ = _report(out)
+    urls_pool, docs_pool, _ = _report(again)
+    assert {u: r["verdict"] for u, r in urls_pool.items()} == {u: r["verdict"] for u, r in urls_live.items()}
+    assert {u: r.get("recall") for u, r in urls_pool.items()} == {u: r.get("recall") for u, r in urls_live.items()}
+    assert {d: r["verdict"] for d, r in docs_pool.items()} == {d: r["verdict"] for d, r in docs_live.items()}

@@ -468,3 +468,50 @@ async def test_statistics(autojump_clock: Any) -> None:
     assert sum(first.queued.values()) >= 1
     last = snapshots[-1]
     assert last.done == 4 and last.in_flight == 0 and dict(last.queued) == {} and last.retries == 0
+
+
+async def test_a_slow_consumer_slows_the_fetching(autojump_clock: trio.testing.MockClock) -> None:
+    """Fetched pages not yet taken are bounded (BACKLOG_PER_SLOT x concurrency): bodies do not pile up."""
+    from crawler.crawl import BACKLOG_PER_SLOT
+
+    cfg = config(delay=0.0, concurrency=2, per_host=2)
+    transport = Recorder(lambda r: httpx.Response(200, content=b"x" * 1000))
+    crawler = Crawler(cfg, transport=transport, rng=random.Random(1))
+    send, recv = trio.open_memory_channel[FetchResult](0)
+    urls = [f"http://h{i % 5}.test/{i}" for i in range(60)]
+    ahead = []
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(crawler.run, urls, send)
+        async with recv:
+            taken = 0
+            async for r in recv:
+                r.close()
+                taken += 1
+                ahead.append(len(transport.log) - taken)
+                await trio.sleep(1.0)        # a consumer far slower than the network
+    assert taken == 60 and len(transport.log) == 60
+    assert max(ahead) <= BACKLOG_PER_SLOT * 2
+
+
+async def test_a_full_backlog_does_not_starve_robots_turns(autojump_clock: trio.testing.MockClock) -> None:
+    """Jobs waiting for the backlog must not hold slots that the backlog's holders need (robots.txt)."""
+    cfg = config(delay=0.0, concurrency=2, per_host=1, robots=True)
+
+    def handler(r: httpx.Request) -> httpx.Response:
+        return httpx.Response(404) if r.url.path == "/robots.txt" else httpx.Response(200, content=b"x")
+
+    transport = Recorder(handler)
+    crawler = Crawler(cfg, transport=transport, rng=random.Random(1))
+    send, recv = trio.open_memory_channel[FetchResult](0)
+    urls = [f"http://h{i % 7}.test/{i}" for i in range(80)]
+    pages = 0
+    with trio.fail_after(3600):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(crawler.run, urls, send)
+            async with recv:
+                async for r in recv:
+                    r.close()
+                    pages += r.kind == "page"
+                    await trio.sleep(0.5)
+    assert pages == 80
+    assert len(transport.times("/robots.txt")) == 7

@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archive.textnorm import is_cjk, normalize, shingles, split_paragraphs, token_text, tokens
+from archive.textnorm import (
+    is_cjk,
+    normalize,
+    normalized_tokens,
+    shingles,
+    split_paragraphs,
+    token_text,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -58,3 +66,12 @@ def test_normalize_is_idempotent_and_tokens_stable(text: str) -> None:
     assert normalize(once) == once
     assert tokens(once) == tokens(text)
     assert all(t and t == t.strip() for t in tokens(text))
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_fast_path_gives_the_general_tokens(text: str) -> None:
+    """ASCII text skips normalize() and the big Unicode class: the tokens must not change."""
+    from archive.textnorm import _TOKEN
+
+    assert tokens(text) == _TOKEN.findall(normalize(text).casefold())
+    assert normalized_tokens(normalize(text)) == _TOKEN.findall(normalize(text).casefold())

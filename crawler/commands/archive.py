@@ -64,7 +64,11 @@ def inputs_of(args: argparse.Namespace, config: Config) -> list[str]:
 
 
 def record_scan(store: StateStore, result: ScanResult, now: float) -> None:
-    """Documents and who cites what, into the state store (one bulk transaction each)."""
+    """Documents and who cites what, into the state store (one bulk transaction each).
+
+    URLs given on the command line are cited by no document (their pseudo-document
+    ``<command line>`` is not stored), so their citations are not recorded.
+    """
     store.upsert_documents([DocumentSeen(d.id, d.content_hash, d.title, d.snapshot_url) for d in result.documents],
                            now=now)
     citations: dict[str, list[Citation]] = {}

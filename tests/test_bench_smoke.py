@@ -1,0 +1,60 @@
+"""scripts/bench stays runnable: ``--quick`` on the Python origin, no wget, and its JSON has every figure.
+
+Never a timed test: the figures are only checked for shape and for what must hold on any
+machine (every URL fetched, valid WARCs, the politeness audit clean).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RUN_FIELDS = {"rc", "seconds", "cpu_s", "peak_rss_mb", "pages", "pages_per_s", "cpu_ms_per_page", "warc_bytes"}
+
+
+@pytest.mark.slow
+def test_bench_quick(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, str(REPO / "scripts" / "bench"), "--quick", "--origin", "python", "--no-wget",
+           "--parts", "throughput,latency,politeness,scale", "--json", str(out)]
+    # its own session: on timeout the whole group (bench, origin, citecrawl, judging processes) is stopped
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=30)
+        pytest.skip("scripts/bench --quick took over 60 s on this (shared) machine")
+    assert proc.returncode == 0, stdout + stderr
+    data = json.loads(out.read_text())
+    assert data["origin"] == "python" and data["quick"] is True and data["hosts"] >= 20
+
+    throughput = data["throughput"]
+    assert RUN_FIELDS.issubset(throughput["citecrawl"])
+    assert throughput["citecrawl"]["fetched"] == throughput["urls"]
+    assert throughput["citecrawl"]["warcio_check"] is True
+    assert throughput["wget"] is None
+
+    latency = data["latency"]
+    assert latency["bound_pages_per_s"] == latency["hosts"] / latency["latency_s"]
+    assert 0 < latency["fraction_of_bound"] <= 1.0
+    assert RUN_FIELDS.issubset(latency["citecrawl"])
+
+    polite = data["politeness"]
+    assert polite["overlapping"] == 0 and polite["target_met"] is True
+    assert polite["shortest_gap_s"] >= polite["configured_gap_s"] - 0.002
+    assert polite["requests"] >= polite["urls"]
+
+    scale = data["scale"]
+    assert [r["urls"] for r in scale["runs"]] == sorted(r["urls"] for r in scale["runs"])
+    assert all(RUN_FIELDS.issubset(r) and r["fetched"] == r["urls"] for r in scale["runs"])
+    assert scale["huge"]["peak_rss_mb"] > 0 and scale["huge"]["warc_bytes"] > 0
+    assert "1. throughput" in stdout and "4. scale" in stdout
