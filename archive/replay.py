@@ -240,8 +240,8 @@ def _entity(headers: Sequence[tuple[str, str]], payload: bytes) -> bytes:
     return payload
 
 
-class WarcReplayTransport(httpx.AsyncBaseTransport):
-    """Async transport answering from WARC files (see the module docstring). Building it reads the indexes."""
+class _ReplayFrom:
+    """What both transports share: a replayer over the WARC files and its index."""
 
     def __init__(self, source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | ReplayIndex, *,
                  missing: Missing = "error", at: datetime | None = None) -> None:
@@ -255,20 +255,16 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
         s = self._replayer.stats
         return ReplayStatistics(s.lookups, s.served, s.revisits_resolved, s.missing)
 
+
+class WarcReplayTransport(_ReplayFrom, httpx.AsyncBaseTransport):
+    """Async transport answering from WARC files (see the module docstring). Building it reads the indexes."""
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await anyio.to_thread.run_sync(self._replayer.answer, request)
 
 
-class WarcReplaySyncTransport(httpx.BaseTransport):
+class WarcReplaySyncTransport(_ReplayFrom, httpx.BaseTransport):
     """The same, for ``httpx.Client``."""
-
-    def __init__(self, source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | ReplayIndex, *,
-                 missing: Missing = "error", at: datetime | None = None) -> None:
-        self._replayer = _Replayer(source, missing=missing, at=at)
-
-    @property
-    def index(self) -> ReplayIndex:
-        return self._replayer.index
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self._replayer.answer(request)
