@@ -53,7 +53,7 @@ __all__ = [
 STATE_FILENAME = "state.sqlite"
 
 RecordType = Literal["response", "revisit"]
-ChangeKind = Literal["gone", "moved", "changed", "recovered"]
+ChangeKind = Literal["gone", "unreachable", "moved", "changed", "recovered"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,33 +219,47 @@ def _describe(s: CaptureSummary) -> str:
     return s.outcome if s.status is None else f"{s.outcome} {s.status}"
 
 
+#: statuses that say the source is gone (the others that fail say "not now": unreachable)
+GONE_STATUSES = frozenset({404, 410})
+
+
+def _is_gone(s: CaptureSummary) -> bool:
+    return s.status in GONE_STATUSES
+
+
 def url_changes(url: str, before: CaptureSummary | None, after: CaptureSummary) -> list[UrlChange]:
     """How a URL changed between two captures (``before`` None: against the citation itself).
 
-    Pure, so every backend reports the same: ``gone`` when it stopped answering
-    (or never did), ``recovered`` when it answers again, ``moved`` when it now
-    lands on another final URL, ``changed`` when the verdict changed.
+    Pure, so every backend reports the same: ``gone`` when it answers 404 or 410
+    (or did from the first capture on), ``unreachable`` when it stopped answering
+    for another reason (DNS, timeout, 5xx: often passing, so not news for a person),
+    ``recovered`` when it answers again, ``moved`` when it now lands on another
+    final URL, ``changed`` when the verdict changed.
 
     >>> url_changes("http://a/", CaptureSummary("ok", 200, "http://a/", "unchanged"),
     ...             CaptureSummary("http_error", 404, None, None))
     [UrlChange(url='http://a/', kind='gone', before='ok 200', after='http_error 404')]
     >>> url_changes("http://a/", None, CaptureSummary("ok", 200, "http://b/", None))[0].kind
     'moved'
+    >>> url_changes("http://a/", None, CaptureSummary("dns", None, None, None))[0].kind
+    'unreachable'
     """
     ok_after = is_success(after.outcome, after.status)
     if before is None:
         if not ok_after:
-            return [UrlChange(url, "gone", None, _describe(after))]
+            return [UrlChange(url, "gone" if _is_gone(after) else "unreachable", None, _describe(after))]
         if after.final_url and after.final_url != url:
             return [UrlChange(url, "moved", url, after.final_url)]
         return []
     ok_before = is_success(before.outcome, before.status)
-    if ok_before and not ok_after:
-        return [UrlChange(url, "gone", _describe(before), _describe(after))]
-    if not ok_before and ok_after:
-        return [UrlChange(url, "recovered", _describe(before), _describe(after))]
     if not ok_after:
+        if _is_gone(after) and not _is_gone(before):
+            return [UrlChange(url, "gone", _describe(before), _describe(after))]
+        if ok_before:
+            return [UrlChange(url, "unreachable", _describe(before), _describe(after))]
         return []
+    if not ok_before:
+        return [UrlChange(url, "recovered", _describe(before), _describe(after))]
     found = []
     # a 304 has no final URL of its own: it confirms the previous one
     old_final, new_final = before.final_url or url, (after.final_url or before.final_url or url)

@@ -262,7 +262,8 @@ def test_changes_since(store: SqliteStateStore) -> None:
     store.finish_run(run1, now=T0 + 10, counts={}, exit_status=0)
     first = store.changes_since(None)
     assert first.new_documents == ("000.txt", "001.txt")
-    assert {(c.url, c.kind) for c in first.urls} == {(LINK, "gone"), (IMG, "moved")}
+    # a name that does not resolve is unreachable, not gone (404/410 say gone)
+    assert {(c.url, c.kind) for c in first.urls} == {(LINK, "unreachable"), (IMG, "moved")}
 
     run2 = store.start_run(now=T0 + 7 * DAY, pid=1, host="h")
     store.upsert_documents([DocumentSeen("002.txt", "h2")], now=T0 + 7 * DAY, run_id=run2)
@@ -281,6 +282,12 @@ def test_changes_since(store: SqliteStateStore) -> None:
     ]
     assert [c.url for c in changes.of_kind("gone")] == [A]
     assert store.changes_since(run2).urls == ()
+
+    run3 = store.start_run(now=T0 + 14 * DAY, pid=1, host="h")
+    store.record_capture(Capture(url=B, fetched_at=T0 + 14 * DAY, outcome="timeout"), run_id=run3, policy=POLICY)
+    store.record_capture(Capture(url=A, fetched_at=T0 + 14 * DAY, outcome="http_error", status=410), run_id=run3,
+                         policy=POLICY)
+    assert store.changes_since(run2).urls == (UrlChange(B, "unreachable", "ok 200", "timeout"),)
 
 
 def test_robots_cache(store: SqliteStateStore) -> None:

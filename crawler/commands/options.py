@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from crawler.config import Config, load_config
+from crawler.errors import ConfigError
 
 __all__ = ["add_fetch_options", "config_from_args"]
 
@@ -51,4 +52,30 @@ def config_from_args(args: argparse.Namespace) -> Config:
         overrides["politeness"]["per_host"] = min(config.politeness.per_host, overrides["politeness"]["concurrency"])
     if not any(v is not None for section in overrides.values() for v in section.values()):
         return config
-    return config.with_overrides(**overrides)
+    try:
+        return config.with_overrides(**overrides)
+    except ConfigError as exc:
+        raise ConfigError(_in_flag_terms(str(exc))) from None
+
+
+#: the flag that sets each overridable setting, to name it in error messages
+FLAGS = {
+    "collection.out": "--out", "politeness.concurrency": "--concurrency", "politeness.per_host": "--per-host",
+    "politeness.delay": "--delay", "identity.user_agent": "--user-agent", "network.ca_bundle": "--ca-bundle",
+    "network.resolve": "--resolve", "network.allow_networks": "--allow-network",
+}
+
+
+def _in_flag_terms(message: str) -> str:
+    """``command line: politeness.delay must be …`` → ``--delay must be …`` (what the user typed).
+
+    >>> _in_flag_terms("command line: politeness.concurrency must be at least 1, not 0")
+    '--concurrency must be at least 1, not 0'
+    """
+    if not message.startswith("command line: "):
+        return message
+    rest = message.removeprefix("command line: ")
+    for key, flag in FLAGS.items():
+        if rest.startswith(key):
+            return flag + rest[len(key):]
+    return message
