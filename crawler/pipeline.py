@@ -407,7 +407,7 @@ async def _run(
             if cited.url not in requested and carry_over and cited.url in carry_over:
                 v = _carried(v, carry_over[cited.url])
         url_list.append(v)
-    by_url = {v.url: v for v in url_list}
+    by_url = {v.url: v.verdict for v in url_list}
     problems = {p.path: p.message for p in scan.problems if p.kind in UNREADABLE_KINDS}
     doc_verdicts = [judge_document(document_input(d, problems), by_url) for d in scan.documents]
     doc_verdicts += [judge_document(_unreadable(path, msg), by_url) for path, msg in problems.items()]
