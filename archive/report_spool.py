@@ -103,9 +103,13 @@ class ReportSpool:
         self._dir = _spool_dir(self.folder / SPOOL_DIR)
         self._previous = previous or {}
         self._size = size
-        self._urls: BinaryIO = open(self._dir / "urls.spool", "w+b")  # noqa: SIM115 (closed by close())
-        self._docs_jsonl: BinaryIO = open(self._dir / "documents.jsonl", "w+b")  # noqa: SIM115
-        self._docs_html: BinaryIO = open(self._dir / "documents.html", "w+b")  # noqa: SIM115
+        self._files: list[BinaryIO] = []
+        try:
+            self._urls, self._docs_jsonl, self._docs_html = (
+                self._open(name) for name in ("urls.spool", "documents.jsonl", "documents.html"))
+        except BaseException:
+            self.close()
+            raise
         self._end = 0
         self._offsets = array("q", [-1]) * size        # where URL ``index``'s records start, -1: none yet
         self._lengths = array("I", [0]) * (3 * size)   # jsonl line, HTML row, diff section
@@ -164,14 +168,26 @@ class ReportSpool:
         return paths, summary
 
     def close(self) -> None:
-        """Close and remove the spool (and ``.report-tmp`` when no other run uses it)."""
-        for f in (self._urls, self._docs_jsonl, self._docs_html):
-            f.close()
+        """Close and remove the spool (and ``.report-tmp`` when no other run uses it).
+
+        Never raises: the spool is scratch, and failing to flush it (a full disk) must
+        not hide the error that ended the run.
+        """
+        for f in self._files:
+            try:
+                f.close()
+            except OSError:
+                pass
         shutil.rmtree(self._dir, ignore_errors=True)
         try:
             (self.folder / SPOOL_DIR).rmdir()
         except OSError:
             pass                                     # another run's spool is in it
+
+    def _open(self, name: str) -> BinaryIO:
+        f = open(self._dir / name, "w+b")  # noqa: SIM115 (closed by close())
+        self._files.append(f)
+        return f
 
     def _parts(self, part: int) -> Iterator[bytes]:
         """Part ``part`` (0 jsonl, 1 HTML row, 2 diff) of every URL's records, in corpus order."""
