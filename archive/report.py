@@ -3,7 +3,9 @@
 Both are written whole to a temporary file and renamed into place, so a reader
 (or a Ctrl-C) never sees half a report. A *partial* report (the run was
 interrupted) is marked as such in both files; URLs not fetched yet have the
-verdict ``pending``.
+verdict ``pending``. A run writes its records as it judges each URL
+(:mod:`archive.report_spool`) and assembles both files at the end: URLs are
+listed in corpus order, whatever order they were fetched in.
 
 ``report.jsonl``: one JSON object per line, UTF-8. The field names are stable:
 new fields may be added, none renamed or removed. Every field is always present
@@ -142,9 +144,9 @@ def write_reports(folder: str | os.PathLike[str], urls: Sequence[UrlVerdict], do
     """
     from archive.report_spool import ReportSpool  # the spool module imports this one
 
-    with ReportSpool(folder, size=len(urls), previous=previous) as spool:
-        for n, v in enumerate(urls):
-            spool.add_url(n, v)
+    with ReportSpool(folder, (v.url for v in urls), previous=previous) as spool:
+        for v in urls:
+            spool.add_url(v)
         for d in documents:
             spool.add_document(d)
         return spool.finish(generated=generated, partial=partial)

@@ -224,10 +224,9 @@ def iter_html(summary: Summary, urls: Sequence[UrlVerdict], documents: Sequence[
     for d in documents:
         yield doc_row(d)
     yield CHANGED_HEADING
-    diffs = (diff_section(n, v) for n, v in enumerate(urls))
     any_diff = False
-    for section in diffs:
-        if section:
+    for n, v in enumerate(urls):
+        if section := diff_section(n, v):
             any_diff = True
             yield section
     if not any_diff:

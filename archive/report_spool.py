@@ -4,16 +4,16 @@ A run over 100,000 URLs must not hold 100,000 verdicts (with their evidence and
 paragraph alignments) until the end. As each URL is judged,
 :meth:`ReportSpool.add_url` appends its ``report.jsonl`` line, its ``report.html``
 row and, for a changed article, its diff section to one spool file in a folder of
-its own under ``<collection>/.report-tmp/``; in memory it keeps only the verdict
-word, a few counts (:class:`~archive.summary.Tally`) and where the bytes are
-(20 bytes a URL). Documents are rolled up at the end and spooled in order the same
+its own under ``<collection>/.report-tmp/``; in memory it keeps only the URL's
+place in the corpus, its verdict (one byte), a few counts
+(:class:`~archive.summary.Tally`) and where the bytes are (20 bytes a URL). Documents are rolled up at the end and spooled in order the same
 way. :meth:`ReportSpool.finish` then writes both reports, each to a temporary file
 renamed into place (a failure half-way leaves the old report), reading the spool
 back in corpus order: the summary at the top needs only the counts, known by then.
 The spool folder is removed whatever happens (:meth:`ReportSpool.close`).
 
-URLs are given by their position in the corpus (``index``), so a report lists them
-in corpus order whatever order they were judged in, and the diff anchors
+The spool is made with the report's URLs in corpus order, so a report lists them
+in that order whatever order they were judged in, and the diff anchors
 (``#diff-N``) are the same as those of :func:`archive.report_html.iter_html`.
 """
 
@@ -45,11 +45,56 @@ from archive.report_html import (
 from archive.summary import Summary, Tally, run_record
 from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
-__all__ = ["SPOOL_DIR", "ReportSpool", "SpoolStatistics", "write_atomic"]
+__all__ = ["SPOOL_DIR", "ReportSpool", "SpoolStatistics", "SpooledVerdicts", "write_atomic"]
 
 #: the folder, inside the collection, that holds the spools of runs in progress
 SPOOL_DIR = ".report-tmp"
 _CHUNK = 1 << 16
+
+
+_VERDICTS = tuple(Verdict)
+_CODE = {v: n for n, v in enumerate(_VERDICTS)}
+
+
+class SpooledVerdicts(Mapping[str, Verdict]):
+    """URL -> verdict of the URLs spooled so far, in corpus order: a byte a URL beside the URL's position."""
+
+    def __init__(self, urls: Iterable[str]) -> None:
+        self._position: dict[str, int] = {}
+        for url in urls:
+            if url in self._position:
+                raise ValueError(f"{url}: listed twice in one report")
+            self._position[url] = len(self._position)
+        #: how many URLs the report has (``len()`` is how many are spooled)
+        self.size = len(self._position)
+        self._codes = array("b", [-1]) * self.size
+        self._count = 0
+
+    def position(self, url: str) -> int | None:
+        """``url``'s place in the report, ``None`` when it is not one of the report's URLs."""
+        return self._position.get(url)
+
+    def missing(self) -> Iterator[str]:
+        """The report's URLs not spooled yet, in corpus order (adding them while iterating is fine)."""
+        codes = self._codes
+        return (url for url, n in self._position.items() if codes[n] < 0)
+
+    def _set(self, position: int, verdict: Verdict) -> None:
+        self._codes[position] = _CODE[verdict]
+        self._count += 1
+
+    def __getitem__(self, url: str) -> Verdict:
+        n = self._position[url]
+        if self._codes[n] < 0:
+            raise KeyError(url)
+        return _VERDICTS[self._codes[n]]
+
+    def __iter__(self) -> Iterator[str]:
+        codes = self._codes
+        return (url for url, n in self._position.items() if codes[n] >= 0)
+
+    def __len__(self) -> int:
+        return self._count
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +136,16 @@ def _dumps(record: Mapping[str, object]) -> bytes:
 
 
 class ReportSpool:
-    """Spool for one report of ``size`` URLs in ``folder``; use as a context manager.
+    """Spool for one report in ``folder`` of ``urls`` (in report order); use as a context manager.
 
     ``previous`` maps URLs to last run's verdicts, so ``needs_attention`` flags only news.
     """
 
-    def __init__(self, folder: str | os.PathLike[str], *, size: int,
+    def __init__(self, folder: str | os.PathLike[str], urls: Iterable[str], *,
                  previous: Mapping[str, Verdict] | None = None) -> None:
+        #: URL -> verdict, for every URL spooled (all a run keeps of them)
+        self.verdicts = SpooledVerdicts(urls)
+        size = self.verdicts.size
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._dir = _spool_dir(self.folder / SPOOL_DIR)
@@ -115,8 +163,6 @@ class ReportSpool:
         self._lengths = array("I", [0]) * (3 * size)   # jsonl line, HTML row, diff section
         self._tally = Tally()
         self._documents = 0
-        #: URL -> its verdict, for every URL spooled (all a run keeps of them)
-        self.verdicts: dict[str, Verdict] = {}
 
     def __enter__(self) -> ReportSpool:
         return self
@@ -125,12 +171,18 @@ class ReportSpool:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def add_url(self, index: int, verdict: UrlVerdict) -> None:
-        """Spool the records of the URL at ``index`` (its place in the corpus); each URL once."""
-        if not 0 <= index < self._size:
-            raise IndexError(f"{verdict.url}: index {index} outside a report of {self._size} URLs")
+    def expects(self, url: str) -> bool:
+        """True when ``url`` is one of the report's URLs and not spooled yet."""
+        index = self.verdicts.position(url)
+        return index is not None and self._offsets[index] < 0
+
+    def add_url(self, verdict: UrlVerdict) -> None:
+        """Spool the records of one of the report's URLs; each URL once."""
+        index = self.verdicts.position(verdict.url)
+        if index is None:
+            raise KeyError(f"{verdict.url}: not one of the report's URLs")
         if self._offsets[index] >= 0:
-            raise ValueError(f"{verdict.url}: index {index} is already in the report")
+            raise ValueError(f"{verdict.url}: already in the report")
         attention = needs_attention(verdict.verdict, self._previous.get(verdict.url))
         parts = (_dumps(url_record(verdict, self._previous.get(verdict.url))),
                  url_row(index, verdict, attention=attention).encode("utf-8"),
@@ -141,7 +193,7 @@ class ReportSpool:
             self._lengths[3 * index + i] = len(part)
             self._end += len(part)
         self._tally.add_url(verdict.verdict, attention=attention)
-        self.verdicts[verdict.url] = verdict.verdict
+        self.verdicts._set(index, verdict.verdict)
 
     def add_document(self, document: DocumentVerdict) -> None:
         """Spool a document's records; documents are reported in the order they are added."""

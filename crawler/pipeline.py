@@ -289,7 +289,7 @@ async def _run(
     wall_clock: Callable[[], float],
 ) -> PipelineResult:
     out = Path(config.collection.out)
-    spool = ReportSpool(out, size=len(judge.cited), previous=previous)
+    spool = ReportSpool(out, judge.cited, previous=previous)   # report order: the corpus's
     try:
         return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
                                   display=display, transport=transport, write_warcs=write_warcs,
@@ -316,7 +316,6 @@ async def _run_spooled(
 ) -> PipelineResult:
     out = Path(config.collection.out)
     crawler = Crawler(config, transport=transport)
-    position = {url: n for n, url in enumerate(judge.cited)}   # report order: the corpus's
     judged = [0]
     requested = {r.url for r in requests}
     interrupted = False
@@ -341,9 +340,8 @@ async def _run_spooled(
             if result.status == 304 and carry_over and result.url in carry_over:
                 verdict = _not_modified(verdict, carry_over[result.url])
             judged[0] += 1
-            n = position.get(result.url)
-            if n is not None and result.url not in spool.verdicts:  # a URL not in the corpus is not reported
-                spool.add_url(n, verdict)
+            if spool.expects(result.url):              # a URL not in the corpus is not reported
+                spool.add_url(verdict)
             if result.outcome != Outcome.DEFERRED:
                 fetched_urls[0] += 1
             if store is not None and result.outcome != Outcome.DEFERRED:
@@ -434,12 +432,11 @@ async def _run_spooled(
         interrupted = True
 
     # URLs not asked for keep last run's verdict; asked for but not finished are pending
-    for n, url in enumerate(judge.cited):
-        if url not in spool.verdicts:
-            v = judge.judge(None, url)
-            if url not in requested and carry_over and url in carry_over:
-                v = _carried(v, carry_over[url])
-            spool.add_url(n, v)
+    for url in spool.verdicts.missing():
+        v = judge.judge(None, url)
+        if url not in requested and carry_over and url in carry_over:
+            v = _carried(v, carry_over[url])
+        spool.add_url(v)
     problems = {p.path: p.message for p in scan.problems if p.kind in UNREADABLE_KINDS}
     for d in scan.documents:
         spool.add_document(judge_document(document_input(d, problems), spool.verdicts))

@@ -195,15 +195,21 @@ def test_terminal_summary_table_on_a_terminal(tmp_path: Path) -> None:
 def test_spool_reports_in_corpus_order_whatever_the_judging_order(tmp_path: Path) -> None:
     urls, docs = sample()
     previous = {"javascript:alert(1)": Verdict.GONE}
-    with ReportSpool(tmp_path, size=len(urls), previous=previous) as spool:
+    with ReportSpool(tmp_path, [v.url for v in urls], previous=previous) as spool:
         assert (tmp_path / SPOOL_DIR).is_dir()
-        for n in (3, 0, 4, 2, 1):                          # judged as results came in
-            spool.add_url(n, urls[n])
+        for n in (3, 0, 4):                                # judged as results came in
+            spool.add_url(urls[n])
+        assert list(spool.verdicts.missing()) == [urls[1].url, urls[2].url]
+        assert list(spool.verdicts) == [urls[0].url, urls[3].url, urls[4].url]
+        assert urls[1].url not in spool.verdicts and spool.expects(urls[1].url)
+        assert not spool.expects(urls[0].url) and not spool.expects("https://elsewhere.example/")
+        for url in spool.verdicts.missing():
+            spool.add_url(next(v for v in urls if v.url == url))
         for d in docs:
             spool.add_document(d)
         stats = spool.statistics()
         assert (stats.urls, stats.expected, stats.documents) == (5, 5, 3) and stats.spooled_bytes > 0
-        assert spool.verdicts == {v.url: v.verdict for v in urls}
+        assert dict(spool.verdicts) == {v.url: v.verdict for v in urls}
         paths, summary = spool.finish(generated=WHEN, partial=True)
     assert not (tmp_path / SPOOL_DIR).exists()               # the spool is gone with the run
     assert summary == summarize(urls, docs, generated=WHEN, partial=True, previous=previous)
@@ -217,12 +223,14 @@ def test_spool_reports_in_corpus_order_whatever_the_judging_order(tmp_path: Path
 
 def test_spool_refuses_a_url_twice_and_a_report_with_holes(tmp_path: Path) -> None:
     urls, _ = sample()
-    with ReportSpool(tmp_path, size=2) as spool:
-        spool.add_url(0, urls[0])
+    with pytest.raises(ValueError, match="listed twice"):
+        ReportSpool(tmp_path, [urls[0].url, urls[1].url, urls[0].url])
+    with ReportSpool(tmp_path, [urls[0].url, urls[1].url]) as spool:
+        spool.add_url(urls[0])
         with pytest.raises(ValueError, match="already in the report"):
-            spool.add_url(0, urls[1])
-        with pytest.raises(IndexError):
-            spool.add_url(2, urls[2])
+            spool.add_url(urls[0])
+        with pytest.raises(KeyError, match="not one of the report's URLs"):
+            spool.add_url(urls[2])
         with pytest.raises(ValueError, match="1 of 2 URLs have no record"):
             spool.finish(generated=WHEN)
     assert not (tmp_path / JSONL_NAME).exists() and not (tmp_path / SPOOL_DIR).exists()
@@ -231,9 +239,9 @@ def test_spool_refuses_a_url_twice_and_a_report_with_holes(tmp_path: Path) -> No
 def test_spool_without_changed_articles(tmp_path: Path) -> None:
     urls, _ = sample()
     rest = urls[1:]
-    with ReportSpool(tmp_path, size=len(rest)) as spool:
-        for n, v in enumerate(rest):
-            spool.add_url(n, v)
+    with ReportSpool(tmp_path, [v.url for v in rest]) as spool:
+        for v in rest:
+            spool.add_url(v)
         paths, summary = spool.finish(generated=WHEN)
     page = paths.html.read_text(encoding="utf-8")
     assert "No article changed." in page and 'class="diff"' not in page
