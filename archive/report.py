@@ -3,7 +3,9 @@
 Both are written whole to a temporary file and renamed into place, so a reader
 (or a Ctrl-C) never sees half a report. A *partial* report (the run was
 interrupted) is marked as such in both files; URLs not fetched yet have the
-verdict ``pending``.
+verdict ``pending``. A run writes its records as it judges each URL
+(:mod:`archive.report_spool`) and assembles both files at the end: URLs are
+listed in corpus order, whatever order they were fetched in.
 
 ``report.jsonl``: one JSON object per line, UTF-8. The field names are stable:
 new fields may be added, none renamed or removed. Every field is always present
@@ -45,11 +47,8 @@ Then one line per document, ``"record": "document"``:
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -134,42 +133,20 @@ def document_record(d: DocumentVerdict) -> dict[str, Any]:
     }
 
 
-def _jsonl(summary: Summary, urls: Sequence[UrlVerdict], documents: Sequence[DocumentVerdict],
-           previous: Mapping[str, Verdict]) -> Iterator[str]:
-    records = itertools.chain([run_record(summary)], (url_record(v, previous.get(v.url)) for v in urls),
-                              (document_record(d) for d in documents))
-    return (json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in records)
-
-
-def _write_atomic(path: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to a temporary file beside ``path``, fsync, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(chunks)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)                         # mkstemp makes 0600; a report is for reading
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_reports(folder: str | os.PathLike[str], urls: Sequence[UrlVerdict], documents: Sequence[DocumentVerdict],
                   *, generated: datetime, partial: bool = False,
                   previous: Mapping[str, Verdict] | None = None) -> tuple[ReportPaths, Summary]:
     """Write ``report.jsonl`` and ``report.html`` into ``folder`` (created if needed), each atomically.
 
     ``previous`` maps URLs to last run's verdicts, so ``needs_attention`` flags only news.
+    For verdicts in memory (tests, small reports); a run uses :class:`archive.report_spool.ReportSpool`
+    directly, adding each URL as it is judged.
     """
-    from archive.report_html import iter_html  # the HTML module imports this one
+    from archive.report_spool import ReportSpool  # the spool module imports this one
 
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    prev = previous or {}
-    summary = summarize(urls, documents, generated=generated, partial=partial, previous=prev)
-    paths = ReportPaths(out / JSONL_NAME, out / HTML_NAME)
-    _write_atomic(paths.jsonl, _jsonl(summary, urls, documents, prev))
-    _write_atomic(paths.html, iter_html(summary, urls, documents, previous=prev))
-    return paths, summary
+    with ReportSpool(folder, (v.url for v in urls), previous=previous) as spool:
+        for v in urls:
+            spool.add_url(v)
+        for d in documents:
+            spool.add_document(d)
+        return spool.finish(generated=generated, partial=partial)

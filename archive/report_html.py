@@ -30,7 +30,20 @@ from archive.summary import Summary, run_record
 from archive.textnorm import CJK_RANGES
 from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
-__all__ = ["iter_html", "render_html", "script_json", "word_diff"]
+__all__ = [
+    "CHANGED_HEADING",
+    "NO_CHANGE",
+    "diff_section",
+    "doc_row",
+    "html_documents_head",
+    "html_head",
+    "html_tail",
+    "iter_html",
+    "render_html",
+    "script_json",
+    "url_row",
+    "word_diff",
+]
 
 #: verdicts whose articles get a side-by-side diff
 DIFFED = frozenset({Verdict.MINOR_CHANGES, Verdict.MAJOR_CHANGES, Verdict.DIFFERENT_PAGE, Verdict.MOVED})
@@ -198,12 +211,35 @@ def render_html(summary: Summary, urls: Sequence[UrlVerdict], documents: Sequenc
 
 def iter_html(summary: Summary, urls: Sequence[UrlVerdict], documents: Sequence[DocumentVerdict],
               *, previous: Mapping[str, Verdict] | None = None) -> Iterator[str]:
-    """The page in pieces, a row at a time, so a 100,000-URL report is never one string in memory."""
+    """The page in pieces, a row at a time, from verdicts in memory.
+
+    A run does not hold its verdicts: :mod:`archive.report_spool` writes the same
+    pieces (:func:`html_head`, :func:`url_row`, …) to a spool as URLs are judged.
+    """
     prev = previous or {}
+    yield html_head(summary)
+    for n, v in enumerate(urls):
+        yield url_row(n, v, attention=needs_attention(v.verdict, prev.get(v.url)))
+    yield html_documents_head(summary)
+    for d in documents:
+        yield doc_row(d)
+    yield CHANGED_HEADING
+    any_diff = False
+    for n, v in enumerate(urls):
+        if section := diff_section(n, v):
+            any_diff = True
+            yield section
+    if not any_diff:
+        yield NO_CHANGE
+    yield html_tail(summary)
+
+
+def html_head(summary: Summary) -> str:
+    """Everything before the first URL row: title, partial banner, counts, the URL table's head."""
     banner = ('<p class="partial">Partial report: the run was interrupted. URLs marked “pending” were not '
               "fetched yet.</p>") if summary.partial else ""
     title = f"citecrawl report — {summary.generated:%Y-%m-%d %H:%M}" + (" (partial)" if summary.partial else "")
-    yield f"""<!DOCTYPE html>
+    return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -222,26 +258,44 @@ generated {_e(summary.generated.isoformat(timespec="seconds"))}</p>
 <th>Recall</th><th>Title</th><th>Documents</th><th>Evidence</th></tr></thead>
 <tbody>
 """
-    for n, v in enumerate(urls):
-        yield _url_row(n, v, needs_attention(v.verdict, prev.get(v.url))) + "\n"
-    yield f"""</tbody></table>
+
+
+def url_row(n: int, v: UrlVerdict, *, attention: bool) -> str:
+    """The ``n``-th URL's row (``n`` also names its diff section), with its line end."""
+    return _url_row(n, v, attention) + "\n"
+
+
+def html_documents_head(summary: Summary) -> str:
+    """Between the last URL row and the first document row."""
+    return f"""</tbody></table>
 <h2>Documents</h2>
 {_cards(summary.document_verdicts, "docs")}
 <table id="docs" class="sortable"><thead><tr><th>Verdict</th><th>Document</th><th>Title</th><th>Source</th>
 <th>Other URLs</th></tr></thead>
 <tbody>
 """
-    for d in documents:
-        yield _doc_row(d) + "\n"
-    yield "</tbody></table>\n<h2>Changed articles</h2>\n"
-    any_diff = False
-    for n, v in enumerate(urls):
-        if v.comparison is not None and v.verdict in DIFFED:
-            any_diff = True
-            yield _diff_section(n, v) + "\n"
-    if not any_diff:
-        yield '<p class="lead">No article changed.</p>\n'
-    yield f"""<script type="application/json" id="citecrawl-run">{script_json(run_record(summary))}</script>
+
+
+def doc_row(d: DocumentVerdict) -> str:
+    return _doc_row(d) + "\n"
+
+
+#: after the last document row, before the diff sections
+CHANGED_HEADING = "</tbody></table>\n<h2>Changed articles</h2>\n"
+#: in place of the diff sections when there are none
+NO_CHANGE = '<p class="lead">No article changed.</p>\n'
+
+
+def diff_section(n: int, v: UrlVerdict) -> str:
+    """The side-by-side diff of the ``n``-th URL, or ``""`` when its verdict gets none."""
+    if v.comparison is None or v.verdict not in DIFFED:
+        return ""
+    return _diff_section(n, v) + "\n"
+
+
+def html_tail(summary: Summary) -> str:
+    """The end of the page: the run record for tools, and the script."""
+    return f"""<script type="application/json" id="citecrawl-run">{script_json(run_record(summary))}</script>
 <script>{_JS}</script>
 </body></html>
 """

@@ -461,19 +461,22 @@ def _judge_article(item: UrlInput, f: Fetched, base: Evidence, t: Thresholds,
     return Verdict.FETCHED, _with(evidence, notes=(*notes, "nothing stored to compare")), None
 
 
-def judge_document(doc: DocumentInput, by_url: Mapping[str, UrlVerdict]) -> DocumentVerdict:
-    """Roll a document's URLs up: its source URL's verdict, and counts over the others."""
+def judge_document(doc: DocumentInput, verdicts: Mapping[str, Verdict]) -> DocumentVerdict:
+    """Roll a document's URLs up: its source URL's verdict, and counts over the others.
+
+    ``verdicts`` maps URLs to their verdict words (a URL missing from it is ``pending``):
+    a run keeps only these, not the whole :class:`UrlVerdict` values.
+    """
     others = [u for u in dict.fromkeys(doc.cited_urls) if u != doc.source_url]
-    counts = Counter(str(by_url[u].verdict) if u in by_url else str(Verdict.PENDING) for u in others)
+    counts = Counter(str(verdicts.get(u, Verdict.PENDING)) for u in others)
     if doc.problem:
         verdict, detail = Verdict.UNREADABLE, doc.problem
     elif doc.source_url is None and others:
-        verdict = min((by_url[u].verdict if u in by_url else Verdict.PENDING for u in others), key=SEVERITY.index)
+        verdict = min((verdicts.get(u, Verdict.PENDING) for u in others), key=SEVERITY.index)
         detail = f"no article URL of its own: the most serious verdict of its {len(others)} cited URLs"
     elif doc.source_url is None:
         verdict, detail = Verdict.NO_SOURCE, ""
     else:
-        source = by_url.get(doc.source_url)
-        verdict = source.verdict if source is not None else Verdict.PENDING
+        verdict = verdicts.get(doc.source_url, Verdict.PENDING)
         detail = ""
     return DocumentVerdict(doc.document, doc.title, verdict, doc.source_url, dict(sorted(counts.items())), detail)

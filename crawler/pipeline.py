@@ -10,7 +10,10 @@ thread, which keeps the event loop free and uses the second core.
 Per result: every hop is written (request, response or revisit, and a metadata
 record with the final hop), the final body is examined, the verdict decided,
 and the capture with its verdict recorded in the state store, one transaction
-per URL, only after its records are on disk.
+per URL, only after its records are on disk. Its report records go to a spool
+(:class:`~archive.report_spool.ReportSpool`) at once: the run keeps only
+``url -> verdict``, so memory does not grow with the corpus beyond that; the
+reports are assembled from the spool at the end, in corpus order.
 
 Ctrl-C (or SIGTERM) once: start nothing new, finish what is in flight, write a
 partial report. Twice: stop now; complete records are kept either way, since
@@ -36,8 +39,9 @@ import httpx
 import trio
 
 from archive.records import CaptureRef, capture_metadata, warcinfo_fields
-from archive.report import ReportPaths, Summary, write_reports
-from archive.verdicts import DocumentInput, DocumentVerdict, UrlVerdict, Verdict, judge_document, judge_url
+from archive.report import ReportPaths, Summary
+from archive.report_spool import ReportSpool
+from archive.verdicts import DocumentInput, UrlVerdict, Verdict, judge_document, judge_url
 from archive.warcfile import recover
 from archive.writer import CaptureResult, WarcWriter, open_warc_writer
 from crawler import __version__
@@ -76,8 +80,9 @@ class Display(Protocol):
 
 @dataclass
 class PipelineResult:
-    urls: list[UrlVerdict]
-    documents: list[DocumentVerdict]
+    """What a run did. ``verdicts``: every reported URL's verdict (the records are in the reports)."""
+
+    verdicts: Mapping[str, Verdict]
     summary: Summary
     reports: ReportPaths
     partial: bool
@@ -284,8 +289,34 @@ async def _run(
     wall_clock: Callable[[], float],
 ) -> PipelineResult:
     out = Path(config.collection.out)
+    spool = ReportSpool(out, judge.cited, previous=previous)   # report order: the corpus's
+    try:
+        return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
+                                  display=display, transport=transport, write_warcs=write_warcs,
+                                  carry_over=carry_over, budget=budget, wall_clock=wall_clock)
+    finally:
+        spool.close()
+
+
+async def _run_spooled(
+    config: Config,
+    scan: ScanResult,
+    requests: Sequence[CrawlRequest],
+    judge: _Judge,
+    spool: ReportSpool,
+    *,
+    store: StateStore | None,
+    run_id: int | None,
+    display: Display,
+    transport: httpx.AsyncBaseTransport | None,
+    write_warcs: bool,
+    carry_over: Mapping[str, Verdict] | None,
+    budget: BudgetConfig | None,
+    wall_clock: Callable[[], float],
+) -> PipelineResult:
+    out = Path(config.collection.out)
     crawler = Crawler(config, transport=transport)
-    verdicts: dict[str, UrlVerdict] = {}
+    judged = [0]
     requested = {r.url for r in requests}
     interrupted = False
     fetched_bytes = 0
@@ -308,7 +339,9 @@ async def _run(
             verdict = await judge.judge_async(result)
             if result.status == 304 and carry_over and result.url in carry_over:
                 verdict = _not_modified(verdict, carry_over[result.url])
-            verdicts[result.url] = verdict
+            judged[0] += 1
+            if spool.expects(result.url):              # a URL not in the corpus is not reported
+                spool.add_url(verdict)
             if result.outcome != Outcome.DEFERRED:
                 fetched_urls[0] += 1
             if store is not None and result.outcome != Outcome.DEFERRED:
@@ -358,7 +391,7 @@ async def _run(
 
     async def tick() -> None:
         while True:
-            display.tick(crawler.statistics(), len(verdicts))
+            display.tick(crawler.statistics(), judged[0])
             await trio.sleep(0.25)
 
     async def budget_timer() -> None:
@@ -399,23 +432,19 @@ async def _run(
         interrupted = True
 
     # URLs not asked for keep last run's verdict; asked for but not finished are pending
-    url_list: list[UrlVerdict] = []
-    for cited in judge.cited.values():
-        v = verdicts.get(cited.url)
-        if v is None:
-            v = judge.judge(None, cited.url)
-            if cited.url not in requested and carry_over and cited.url in carry_over:
-                v = _carried(v, carry_over[cited.url])
-        url_list.append(v)
-    by_url = {v.url: v for v in url_list}
+    for url in spool.verdicts.missing():
+        v = judge.judge(None, url)
+        if url not in requested and carry_over and url in carry_over:
+            v = _carried(v, carry_over[url])
+        spool.add_url(v)
     problems = {p.path: p.message for p in scan.problems if p.kind in UNREADABLE_KINDS}
-    doc_verdicts = [judge_document(document_input(d, problems), by_url) for d in scan.documents]
-    doc_verdicts += [judge_document(_unreadable(path, msg), by_url) for path, msg in problems.items()]
-    reports, summary = write_reports(out, url_list, doc_verdicts, generated=datetime.now(UTC),
-                                     partial=interrupted, previous=previous)
-    counts = dict(summary.url_verdicts)
-    return PipelineResult(url_list, doc_verdicts, summary, reports, interrupted, warc_files,
-                          fetched=fetched_urls[0], bytes=fetched_bytes, counts=counts)
+    for d in scan.documents:
+        spool.add_document(judge_document(document_input(d, problems), spool.verdicts))
+    for path, msg in problems.items():
+        spool.add_document(judge_document(_unreadable(path, msg), spool.verdicts))
+    reports, summary = spool.finish(generated=datetime.now(UTC), partial=interrupted)
+    return PipelineResult(spool.verdicts, summary, reports, interrupted, warc_files,
+                          fetched=fetched_urls[0], bytes=fetched_bytes, counts=dict(summary.url_verdicts))
 
 
 def _unreadable(path: str, message: str) -> DocumentInput:

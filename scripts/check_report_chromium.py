@@ -101,7 +101,7 @@ def demo_report(folder: Path) -> Path:
         UrlInput("https://later.example.com/", (Citation("c.txt", "body.a"),), None),
     ]
     urls = [judge_url(i, t, min_article_chars=50) for i in items]
-    by_url = {v.url: v for v in urls}
+    by_url = {v.url: v.verdict for v in urls}
     docs = [judge_document(DocumentInput("a.txt", HOSTILE, "https://news.example.com/en",
                                          tuple(i.url for i in items[:5])), by_url),
             judge_document(DocumentInput("c.txt", "计算中心启用", "https://finance.example.cn/zh",

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from archive.report_spool import SPOOL_DIR
 from crawler.cli import main
+from crawler.corpus import scan
 from tests.origin import serve_origin
 from tests.scenario import EXPECTED_URL_VERDICTS, HOSTS, build_corpus, build_origin
 from tests.warcfixtures import fastwarc_verify, warcio_check
@@ -77,6 +79,19 @@ def test_every_verdict(archived: tuple[Path, Path, int]) -> None:
     assert docs["004_orphan.txt"]["verdict"] == "no_source"
     assert docs["001_ferry.txt"]["verdict"] == "minor_changes"
     assert docs["003_cn.txt"]["verdict"] == "unchanged"
+
+
+def test_report_is_in_corpus_order_and_leaves_no_spool(archived: tuple[Path, Path, int]) -> None:
+    corpus, out, _ = archived
+    lines = [json.loads(x) for x in (out / "report.jsonl").read_text(encoding="utf-8").splitlines()]
+    cited = [u.url for u in scan([corpus]).urls]
+    # URLs are judged as their fetches end (any order); the report lists them as the corpus does
+    assert [x["url"] for x in lines if x["record"] == "url"] == cited
+    assert [x["record"] for x in lines] == ["run"] + ["url"] * len(cited) + ["document"] * lines[0]["documents"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count('class="diff"') == sum(1 for x in lines if x.get("paragraphs") and x["verdict"] in
+                                            {"minor_changes", "major_changes", "different_page", "moved"})
+    assert not (out / SPOOL_DIR).exists()
 
 
 def test_warcs_are_valid_and_indexed(archived: tuple[Path, Path, int]) -> None:

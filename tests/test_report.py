@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +13,10 @@ from rich.console import Console
 
 from archive.images import ImageInfo
 from archive.report import HTML_NAME, JSONL_NAME, url_record, write_reports
-from archive.report_html import script_json, word_diff
+from archive.report_html import render_html, script_json, word_diff
+from archive.report_spool import SPOOL_DIR, ReportSpool
 from archive.report_terminal import plain_summary, print_summary
+from archive.summary import summarize
 from archive.verdicts import (
     Citation,
     DocumentInput,
@@ -61,7 +62,7 @@ def sample() -> tuple[list[UrlVerdict], list[DocumentVerdict]]:
         UrlInput("https://later.example.com/", (Citation("doc2", "body.a"),), None),
     ]
     urls = [judge_url(i, t, min_article_chars=50) for i in items]
-    by_url = {v.url: v for v in urls}
+    by_url = {v.url: v.verdict for v in urls}
     docs = [judge_document(DocumentInput("doc<1>", EVIL, items[0].url, tuple(i.url for i in items)), by_url),
             judge_document(DocumentInput("doc2", "计算中心", items[1].url, (items[1].url, items[3].url)), by_url),
             judge_document(DocumentInput("doc3", "no link"), by_url)]
@@ -144,16 +145,15 @@ def test_failed_write_leaves_the_old_report(tmp_path: Path, monkeypatch: pytest.
     paths, _ = write_reports(tmp_path, urls, docs, generated=WHEN)
     before = paths.html.read_text(encoding="utf-8")
 
-    def broken(*args: object, **kwargs: object) -> Iterator[str]:
-        yield "<!DOCTYPE html><html>half a page"          # the stream breaks half-way
-        raise KeyboardInterrupt
+    def broken(*args: object, **kwargs: object) -> str:
+        raise KeyboardInterrupt                            # the stream breaks half-way, after the rows
 
-    monkeypatch.setattr("archive.report_html.iter_html", broken)
+    monkeypatch.setattr("archive.report_spool.html_tail", broken)
     with pytest.raises(KeyboardInterrupt):
         write_reports(tmp_path, urls[:1], docs, generated=WHEN, partial=True)
     assert paths.html.read_text(encoding="utf-8") == before
     assert json.loads(paths.jsonl.read_text(encoding="utf-8").splitlines()[0])["partial"] is True
-    assert not list(tmp_path.glob(".*.tmp"))
+    assert not list(tmp_path.glob(".*.tmp")) and not (tmp_path / SPOOL_DIR).exists()
 
 
 def test_script_json_cannot_close_the_element() -> None:
@@ -190,3 +190,59 @@ def test_terminal_summary_table_on_a_terminal(tmp_path: Path) -> None:
     out = buf.getvalue()
     assert "PARTIAL" in out and "major changes" in out and "image changed" in out and "no source" in out
     assert "3 need a person" in out and "[odd]" in out and str(paths.jsonl.name) in out
+
+
+def test_spool_reports_in_corpus_order_whatever_the_judging_order(tmp_path: Path) -> None:
+    urls, docs = sample()
+    previous = {"javascript:alert(1)": Verdict.GONE}
+    with ReportSpool(tmp_path, [v.url for v in urls], previous=previous) as spool:
+        assert (tmp_path / SPOOL_DIR).is_dir()
+        for n in (3, 0, 4):                                # judged as results came in
+            spool.add_url(urls[n])
+        assert list(spool.verdicts.missing()) == [urls[1].url, urls[2].url]
+        assert list(spool.verdicts) == [urls[0].url, urls[3].url, urls[4].url]
+        assert urls[1].url not in spool.verdicts and spool.expects(urls[1].url)
+        assert not spool.expects(urls[0].url) and not spool.expects("https://elsewhere.example/")
+        for url in spool.verdicts.missing():
+            spool.add_url(next(v for v in urls if v.url == url))
+        for d in docs:
+            spool.add_document(d)
+        stats = spool.statistics()
+        assert (stats.urls, stats.expected, stats.documents) == (5, 5, 3) and stats.spooled_bytes > 0
+        assert dict(spool.verdicts) == {v.url: v.verdict for v in urls}
+        paths, summary = spool.finish(generated=WHEN, partial=True)
+    assert not (tmp_path / SPOOL_DIR).exists()               # the spool is gone with the run
+    assert summary == summarize(urls, docs, generated=WHEN, partial=True, previous=previous)
+    # byte for byte what the in-memory rendering makes, diff anchors included
+    assert paths.html.read_text(encoding="utf-8") == render_html(summary, urls, docs, previous=previous)
+    lines = [json.loads(line) for line in paths.jsonl.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("url") for r in lines[1:6]] == [v.url for v in urls]
+    assert lines[4]["needs_attention"] is False and lines[1]["needs_attention"] is True
+    assert [r["document"] for r in lines[6:]] == [d.document for d in docs]
+
+
+def test_spool_refuses_a_url_twice_and_a_report_with_holes(tmp_path: Path) -> None:
+    urls, _ = sample()
+    with pytest.raises(ValueError, match="listed twice"):
+        ReportSpool(tmp_path, [urls[0].url, urls[1].url, urls[0].url])
+    with ReportSpool(tmp_path, [urls[0].url, urls[1].url]) as spool:
+        spool.add_url(urls[0])
+        with pytest.raises(ValueError, match="already in the report"):
+            spool.add_url(urls[0])
+        with pytest.raises(KeyError, match="not one of the report's URLs"):
+            spool.add_url(urls[2])
+        with pytest.raises(ValueError, match="1 of 2 URLs have no record"):
+            spool.finish(generated=WHEN)
+    assert not (tmp_path / JSONL_NAME).exists() and not (tmp_path / SPOOL_DIR).exists()
+
+
+def test_spool_without_changed_articles(tmp_path: Path) -> None:
+    urls, _ = sample()
+    rest = urls[1:]
+    with ReportSpool(tmp_path, [v.url for v in rest]) as spool:
+        for v in rest:
+            spool.add_url(v)
+        paths, summary = spool.finish(generated=WHEN)
+    page = paths.html.read_text(encoding="utf-8")
+    assert "No article changed." in page and 'class="diff"' not in page
+    assert page == render_html(summary, rest, [])

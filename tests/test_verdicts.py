@@ -271,11 +271,12 @@ def test_link_fetched() -> None:
 
 def test_documents_roll_up() -> None:
     snap = Snapshot("doc-1", text=text(EN))
-    by_url = {
+    judged = {
         URL: judge(ok(article(EN)), snapshot=snap),
         "https://img.example.com/a.jpg": judge(ok(image=ImageInfo("image/jpeg", 10, 10)), IMAGE_CITE),
         "https://gone.example.com/": judge(Fetched("http_error", 404), LINK_CITE),
     }
+    by_url = {u: v.verdict for u, v in judged.items()}
     doc = judge_document(DocumentInput("doc-1", "Title", URL, (URL, *by_url, "https://not-yet.example.com/")), by_url)
     assert doc.verdict == Verdict.UNCHANGED and doc.source_url == URL
     assert doc.url_counts == {"gone": 1, "image_changed": 1, "pending": 1}

@@ -93,7 +93,7 @@ def replay_transport(dirs: list[str]) -> WarcReplayTransport | None:
 def print_summary(result: PipelineResult, *, as_json: bool, elapsed: float) -> None:
     if as_json:
         print(json.dumps({
-            "partial": result.partial, "urls": len(result.urls), "documents": len(result.documents),
+            "partial": result.partial, "urls": result.summary.urls, "documents": result.summary.documents,
             "url_verdicts": result.counts,
             "document_verdicts": dict(result.summary.document_verdicts),
             "attention": result.summary.attention, "fetched": result.fetched, "bytes": result.bytes,

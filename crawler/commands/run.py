@@ -112,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
                 config, scanned, requests, store=store, run_id=run_id, display=display, transport=transport,
                 carry_over=before, previous=before, budget=config.budget, wall_clock=lambda: time.time() + offset))
             changes = store.changes_since(_previous_run(store, run_id))
-            attention = any(needs_attention(v.verdict, before.get(v.url)) for v in result.urls
-                            if v.url in {r.url for r in requests})
+            asked = {r.url for r in requests}
+            attention = any(needs_attention(v, before.get(u)) for u, v in result.verdicts.items() if u in asked)
             code = (exitcodes.INTERRUPTED if result.partial
                     else exitcodes.ATTENTION if attention or changes.of_kind("gone") or changes.of_kind("moved")
                     else exitcodes.OK)
