@@ -45,10 +45,30 @@ from archive.report_html import (
 from archive.summary import Summary, Tally, run_record
 from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
-__all__ = ["SPOOL_DIR", "ReportSpool", "SpoolStatistics", "SpooledVerdicts", "write_atomic"]
+__all__ = ["SPOOL_DIR", "ReportSpool", "SpoolStatistics", "SpooledVerdicts", "remove_stale_spools", "write_atomic"]
 
 #: the folder, inside the collection, that holds the spools of runs in progress
 SPOOL_DIR = ".report-tmp"
+
+
+def remove_stale_spools(folder: str | os.PathLike[str]) -> int:
+    """Delete the spools a killed run left in ``folder`` (call it only while holding the collection's lock).
+
+    Returns how many were removed. A spool is scratch: the reports it was for were never
+    written, and the run's WARC records and state are complete without it.
+    """
+    root = Path(folder) / SPOOL_DIR
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for d in root.glob("run-*"):
+        shutil.rmtree(d, ignore_errors=True)
+        removed += 1
+    try:
+        root.rmdir()
+    except OSError:
+        pass
+    return removed
 _CHUNK = 1 << 16
 
 

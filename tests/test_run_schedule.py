@@ -234,3 +234,22 @@ def test_byte_budget_stops_the_run_cleanly(tmp_path: Path, capsys: pytest.Captur
         assert 1 <= first["fetched"] < 10                          # stopped after the first body
         code, second = run_json(cfg, time.time() + 60, capsys)
         assert second["due"] == 10 - first["fetched"]             # the rest stays due
+
+
+def test_archive_takes_the_lock_and_sweeps_a_killed_runs_spool(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "collection"
+    stale = out / ".report-tmp" / "run-killed"
+    stale.mkdir(parents=True)
+    (stale / "urls.spool").write_bytes(b"x" * 100)
+    corpus = make_corpus(tmp_path / "corpus", 9)
+    cfg = write_config(tmp_path, 9, corpus, out)
+    with RunLock(out):
+        assert main(["archive", "--config", str(cfg), "--quiet"]) == exitcodes.LOCKED
+    assert stale.exists()                      # nothing touched while another run holds the lock
+    with serve_origin() as origin:
+        serve(origin)
+        corpus = make_corpus(tmp_path / "corpus2", origin.port)
+        cfg = write_config(tmp_path, origin.port, corpus, out)
+        assert main(["archive", "--config", str(cfg), "--quiet"]) == exitcodes.OK
+    assert not (out / ".report-tmp").exists()

@@ -13,12 +13,14 @@ from pathlib import Path
 import trio
 
 from archive.replay import WarcReplayTransport
+from archive.report_spool import remove_stale_spools
 from crawler import exitcodes
 from crawler.commands.options import add_fetch_options, config_from_args
 from crawler.config import Config
 from crawler.corpus import COMMAND_LINE, ScanResult, scan
 from crawler.display import choose_display
 from crawler.errors import UsageError
+from crawler.lock import RunLock
 from crawler.pipeline import PipelineResult, plain_requests, run_pipeline
 from crawler.state import Citation, DocumentSeen, StateStore, open_state_store
 
@@ -42,7 +44,8 @@ examples:
   citecrawl archive tests/corpus --resolve news.test:80:127.0.0.1 --allow-network 127.0.0.0/8
 
 exit codes: 0 completed (failed URLs are verdicts), 1 internal error, 2 usage or
-configuration error, 130 interrupted (partial report written).
+configuration error, 75 another run holds the collection's lock, 130 interrupted
+(partial report written).
 """
 
 
@@ -116,17 +119,20 @@ def run(args: argparse.Namespace) -> int:
     scanned = scan(inputs)
     out = Path(config.collection.out)
     out.mkdir(parents=True, exist_ok=True)
-    store = open_state_store(out)
-    try:
-        now = time.time()
-        run_id = store.start_run(now=now, pid=os.getpid(), host=socket.gethostname())
-        record_scan(store, scanned, now)
-        display = choose_display(quiet=args.quiet)
-        result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(u.url for u in scanned.urls),
-                                               store=store, run_id=run_id, display=display, transport=transport))
-        code = exitcodes.INTERRUPTED if result.partial else exitcodes.OK
-        store.finish_run(run_id, now=time.time(), counts=result.counts, exit_status=code)
-    finally:
-        store.close()
+    with RunLock(out):  # one writer per collection: a scheduled run and a manual one never overlap
+        remove_stale_spools(out)
+        store = open_state_store(out)
+        try:
+            now = time.time()
+            run_id = store.start_run(now=now, pid=os.getpid(), host=socket.gethostname())
+            record_scan(store, scanned, now)
+            display = choose_display(quiet=args.quiet)
+            result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(u.url for u in scanned.urls),
+                                                   store=store, run_id=run_id, display=display,
+                                                   transport=transport))
+            code = exitcodes.INTERRUPTED if result.partial else exitcodes.OK
+            store.finish_run(run_id, now=time.time(), counts=result.counts, exit_status=code)
+        finally:
+            store.close()
     print_summary(result, as_json=args.json, elapsed=time.monotonic() - started)
     return code

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import trio
 
+from archive.report_spool import remove_stale_spools
 from archive.verdicts import Verdict, needs_attention
 from crawler import exitcodes
 from crawler.commands.archive import record_scan, replay_transport
@@ -94,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with RunLock(out):
+        remove_stale_spools(out)
         store = open_state_store(out)
         try:
             offset = 0.0 if args.now is None else args.now - time.time()
