@@ -42,10 +42,10 @@ from archive.article import Article, BodySource
 from archive.boilerplate import (
     INLINE_SELECTOR,
     JUNK_SELECTOR,
-    is_boilerplate_line,
     is_negative_hint,
     punctuation_count,
     text_weight,
+    without_boilerplate,
 )
 from archive.charset import decode_html
 from archive.metadata import PageMetadata, read_metadata
@@ -154,12 +154,25 @@ def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> l
                 scores[key] = _initial_score(node)
             scores[key] += held * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
-    final = {}
-    for key in ranked:
-        final[key] = scores[key] * (1 - _link_density(nodes[key]))
-    top_key = max(final, key=final.__getitem__)
+    final: dict[int, float] = {}
+
+    def scaled(key: int) -> float:  # the score times (1 - link density): a text() and a css() call
+        if key not in final:
+            final[key] = scores[key] * (1 - _link_density(nodes[key]))
+        return final[key]
+
+    # branch and bound: scaling never raises a score above itself (or a negative one above 0), so
+    # the ranked candidates below the best scaled score so far cannot win (ties keep the first)
+    top_key = ranked[0]
+    best = scaled(top_key)
+    for key in ranked[1:]:
+        raw = scores[key]
+        if raw <= best and (raw >= 0 or best >= 0):
+            break
+        if scaled(key) > best:
+            top_key, best = key, final[key]
     top = _climb(nodes[top_key], paragraph_content(paras))
-    return _with_siblings(top, final.get(top.mem_id, final[top_key]), scores, pruner)
+    return _with_siblings(top, scaled(top.mem_id) if top.mem_id in ranked else best, scores, pruner)
 
 
 def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
@@ -263,13 +276,12 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
         if inline.mem_id != own:  # css() includes the node itself; a <span> container must stay
             inline.unwrap()
     node.merge_text_nodes()
-    out = []
+    # ASCII-blank text nodes (between blocks: about half of them) are skipped by lexbor; other
+    # blank ones become empty lines here. (A regex over the whole text is slower: one match per line.)
+    pieces = node.text(deep=True, separator=_SEP, skip_empty=True).split(_SEP)
+    lines = [line for line in (" ".join(piece.split()) for piece in pieces) if line]
     longest = max(map(len, drop), default=0)
-    for piece in node.text(deep=True, separator=_SEP).split(_SEP):
-        line = " ".join(piece.split())
-        if line and not is_boilerplate_line(line) and (len(line) > longest or line.lower() not in drop):
-            out.append(line)
-    return out
+    return [line for line in without_boilerplate(lines) if len(line) > longest or line.lower() not in drop]
 
 
 def _clean_inside(node: LexborNode) -> None:

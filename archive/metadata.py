@@ -61,14 +61,25 @@ _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author",
 def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMetadata:
     """Everything but the body; call before the tree is cleaned (JSON-LD lives in ``<script>``)."""
     # one pass over the document for the head-like elements (each css() is a walk of the whole tree)
-    heads = tree.css('meta, script[type*="ld+json"], link[rel="canonical"]')
-    meta = _meta_tags([n for n in heads if n.tag == "meta"])
-    ld = _json_ld_article([n for n in heads if n.tag == "script"])
-    canonical_link = next((n for n in heads if n.tag == "link"), None)
-    h1 = _first_text(tree, "h1")
+    # (the first <title> and <h1> come from the same pass: lexbor returns matches in document order)
+    heads = tree.css('meta, script[type*="ld+json"], link[rel="canonical"], title, h1')
+    firsts: dict[str, LexborNode] = {}
+    metas, scripts = [], []
+    for node in heads:
+        tag = node.tag or ""
+        if tag == "meta":
+            metas.append(node)
+        elif tag == "script":
+            scripts.append(node)
+        elif tag not in firsts:
+            firsts[tag] = node
+    meta = _meta_tags(metas)
+    ld = _json_ld_article(scripts)
+    canonical_link = firsts.get("link")
+    h1 = _node_text(firsts.get("h1"))
     site = _str(_get(ld, "publisher", "name")) or meta.get("og:site_name") or meta.get("application-name")
     raw_title = (meta.get("og:title") or _str(ld.get("headline")) or meta.get("twitter:title")
-                 or _first_text(tree, "title") or h1)
+                 or _node_text(firsts.get("title")) or h1)
     base = url
     href = (canonical_link.attributes.get("href") or "").strip() if canonical_link is not None else ""
     canonical = href or meta.get("og:url") or _str(ld.get("url"))
@@ -200,8 +211,7 @@ def _clean_ld_text(text: str) -> str:
 # -- markup ----------------------------------------------------------------------------------------
 
 
-def _first_text(tree: LexborHTMLParser, selector: str) -> str | None:
-    node = tree.css_first(selector)
+def _node_text(node: LexborNode | None) -> str | None:
     return (_squash(node.text(deep=True)) or None) if node is not None else None
 
 
