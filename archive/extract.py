@@ -118,8 +118,8 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], 
     if body is not None:
         for junk in body.css(JUNK_SELECTOR):  # one pass for all tags (strip_tags makes one per tag)
             junk.decompose()
-        paras = collect_paragraphs(body)
-        pruner = Pruner(body, paras)
+        paras, marked = collect_paragraphs(body)
+        pruner = Pruner(paras, marked)
         paras = pruner.prune_paragraphs(paras)
         drop = {_norm(t) for t in (meta.title, meta.headline) if t}
         for node in _choose_containers(body, paras, pruner):
