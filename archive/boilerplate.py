@@ -119,9 +119,12 @@ def text_weight(text: str) -> int:
 def punctuation_count(text: str) -> int:
     """Sentence and clause punctuation, Latin and full-width.
 
-    >>> punctuation_count("One, two. 三，四。")
-    4
+    >>> punctuation_count("One, two. 三，四。"), punctuation_count("One; two: three! Four?")
+    (4, 4)
     """
+    if text.isascii():  # str.count runs in C without building a list of matches
+        return (text.count(".") + text.count(",") + text.count(";") + text.count(":") + text.count("!")
+                + text.count("?"))
     return len(_PUNCT.findall(text))
 
 

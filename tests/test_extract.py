@@ -150,6 +150,24 @@ def test_http_content_type_charset_is_used() -> None:
     assert art.paragraphs == (text.strip(),) and art.encoding_source == "http"
 
 
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"])
+def test_utf8_bytes_read_as_their_text(prefix: bytes) -> None:
+    """Valid UTF-8 bytes go to the parser as they are (no str round trip): same article as the text."""
+    html = page(f"<article><h1>Zürich: {CJK_PARA[:8]}</h1><p>Café crème — {LOREM}</p><p>{CJK_PARA}</p></article>",
+                head="<title>Zürich café</title>")
+    from_bytes, from_text = extract_article(prefix + html.encode()), extract_article(html)
+    assert from_bytes.paragraphs == from_text.paragraphs and from_bytes.title == from_text.title == "Zürich café"
+    assert from_bytes.encoding == "utf-8" and not from_bytes.text.startswith("\ufeff")
+
+
+def test_invalid_utf8_is_replaced_not_dropped() -> None:
+    """Bytes that are not valid UTF-8 in a UTF-8 page still take the decoding path (U+FFFD)."""
+    html = page(f"<article><p>Broken \xff byte here. {LOREM}</p></article>").encode("latin-1").replace(
+        b"\xff", b"\xc3\x28")
+    art = extract_article(html, content_type="text/html; charset=utf-8")
+    assert art.paragraphs and "\ufffd(" in art.text and LOREM.strip() in art.text
+
+
 @pytest.mark.parametrize("html", ["", b"", "   ", "<html></html>", b"\x00\xff\xfe garbage \x00",
                                   "<p>short</p>", "<html><body><nav><a href='/'>Home</a></nav></body></html>"])
 def test_no_article(html: str | bytes) -> None:
