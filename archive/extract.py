@@ -27,7 +27,10 @@ How the body is found (each step generic; no site has a rule of its own):
 
 Speed: the parser, CSS matching, ``unwrap`` and ``text()`` run in C; a
 ``css()`` call costs microseconds even on a small node, so queries are made
-over the body once rather than per paragraph. Python touches paragraphs, their
+over the body once rather than per paragraph. A walk of a news page costs
+~0.1 ms plus a few ns per element and selector, so related queries share a
+walk but unrelated tag lists are not merged into one (measured: slower).
+Valid UTF-8 bytes go to the parser as they are (a ``str`` is re-encoded). Python touches paragraphs, their
 ancestor chains (once per chain, shared by sibling paragraphs) and the elements
 of the chosen container. Deeply nested markup is handled without recursion.
 """

@@ -28,20 +28,8 @@ _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementa
 #: unless a gallery holds its text in them)
 _JUDGED = "[class], [id], [role], figcaption"
 _ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
+#: paragraph-like elements, the links in them and the article-body marks: one walk of the body
 _COLLECTED = f"p, pre, td, br, p a, pre a, td a, {_ARTICLE_MARK}"
-
-
-def _is_marked(node: LexborNode) -> bool:
-    return node.attributes.get("itemprop") in ("articleBody", "articlebody")  # as the selector matches
-
-
-def _in_paragraph(node: LexborNode) -> bool:
-    up = node.parent
-    while up is not None:
-        if up.tag in ("p", "pre", "td"):
-            return True
-        up = up.parent
-    return False
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 
 
@@ -66,10 +54,11 @@ def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
     for node in body.css(_COLLECTED):
         tag = node.tag
         if tag == "a":
-            if not _is_marked(node) or _in_paragraph(node):
-                links.append(node)  # the links in paragraphs (and, absurdly, a marked one)
-            if _is_marked(node):
+            marked_link = _is_marked(node)
+            if marked_link:
                 marked.add(node.mem_id)
+            if not marked_link or _in_paragraph(node):
+                links.append(node)  # the links in paragraphs (a marked one may be elsewhere)
             continue
         if tag in ("p", "pre", "td"):
             sources.append(node)
@@ -120,6 +109,19 @@ def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
             chains[parent.mem_id] = chain
         out.append(Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
     return out, marked
+
+
+def _is_marked(node: LexborNode) -> bool:
+    return node.attributes.get("itemprop") in ("articleBody", "articlebody")  # as the selector matches
+
+
+def _in_paragraph(node: LexborNode) -> bool:
+    up = node.parent
+    while up is not None:
+        if up.tag in ("p", "pre", "td"):
+            return True
+        up = up.parent
+    return False
 
 
 def paragraph_content(paras: list[Para]) -> dict[int, int]:
