@@ -93,6 +93,21 @@ def test_json_ld_metadata_and_body_fallback() -> None:
     assert art.site_name == "Planet" and art.lead_image == "https://planet.example/img/lead.jpg"
 
 
+def test_json_ld_body_clearly_longer_than_the_markup_wins() -> None:
+    """The markup shows part of the article (the rest loads later); the JSON-LD body holds it all."""
+    shown = [f"{LOREM}Part {i} of the story." for i in range(6)]
+    full = [*shown, *(f"{LOREM}Later part {i}, loaded on scroll." for i in range(4))]
+    ld = {"@type": "NewsArticle", "headline": "Budget approved", "articleBody": "\n".join(full)}
+    html = page("<article>" + "".join(f"<p>{t}</p>" for t in shown) + "</article>",
+                head=f"<script type='application/ld+json'>{json.dumps(ld)}</script>")
+    art = extract_article(html)
+    assert art.body_source == "json-ld" and art.paragraphs == tuple(t.strip() for t in full)
+    ld["articleBody"] = "\n".join([*shown, full[6]])  # a little more than the markup: markup kept
+    html = page("<article>" + "".join(f"<p>{t}</p>" for t in shown) + "</article>",
+                head=f"<script type='application/ld+json'>{json.dumps(ld)}</script>")
+    assert extract_article(html).body_source == "dom"
+
+
 def test_open_graph_and_markup_metadata() -> None:
     head = ("<title>Storm hits coast - Daily Planet</title><meta property='og:title' content='Storm hits coast'>"
             "<meta property='article:published_time' content='2020-02-03T04:05:06+01:00'>"
