@@ -26,6 +26,7 @@ __all__ = [
     "is_negative_hint",
     "punctuation_count",
     "text_weight",
+    "without_boilerplate",
 ]
 
 #: removed with their content before anything else: never article text. Void elements (img,
@@ -118,9 +119,12 @@ def text_weight(text: str) -> int:
 def punctuation_count(text: str) -> int:
     """Sentence and clause punctuation, Latin and full-width.
 
-    >>> punctuation_count("One, two. 三，四。")
-    4
+    >>> punctuation_count("One, two. 三，四。"), punctuation_count("One; two: three! Four?")
+    (4, 4)
     """
+    if text.isascii():  # str.count runs in C without building a list of matches
+        return (text.count(".") + text.count(",") + text.count(";") + text.count(":") + text.count("!")
+                + text.count("?"))
     return len(_PUNCT.findall(text))
 
 
@@ -187,3 +191,14 @@ def is_boilerplate_line(line: str) -> bool:
     # the consent pattern is slow (two bounded gaps); a substring test rules out most lines first
     # (a case-insensitive regex search is no faster than the pattern itself)
     return cookie and len(line) < 400 and _CONSENT.search(line) is not None
+
+
+def without_boilerplate(lines: list[str]) -> list[str]:
+    """The lines that are not :func:`is_boilerplate_line`; prose-length lines skip the call.
+
+    >>> without_boilerplate(["Advertisement", "The council met on Monday.", "Share this"])
+    ['The council met on Monday.']
+    """
+    return [line for line in lines
+            if (len(line) > _LONGEST_STOCK and "ookie" not in line and "OOKIE" not in line)
+            or not is_boilerplate_line(line)]

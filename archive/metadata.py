@@ -60,15 +60,15 @@ _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author",
 
 def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMetadata:
     """Everything but the body; call before the tree is cleaned (JSON-LD lives in ``<script>``)."""
-    # one pass over the document for the head-like elements (each css() is a walk of the whole tree)
-    heads = tree.css('meta, script[type*="ld+json"], link[rel="canonical"]')
-    meta = _meta_tags([n for n in heads if n.tag == "meta"])
-    ld = _json_ld_article([n for n in heads if n.tag == "script"])
-    canonical_link = next((n for n in heads if n.tag == "link"), None)
-    h1 = _first_text(tree, "h1")
+    scan = _Scan(tree)
+    metas, scripts, firsts = scan.metas, scan.scripts, scan.firsts
+    meta = _meta_tags(metas)
+    ld = _json_ld_article(scripts)
+    canonical_link = firsts.get("link")
+    h1 = _node_text(firsts.get("h1"))
     site = _str(_get(ld, "publisher", "name")) or meta.get("og:site_name") or meta.get("application-name")
     raw_title = (meta.get("og:title") or _str(ld.get("headline")) or meta.get("twitter:title")
-                 or _first_text(tree, "title") or h1)
+                 or _node_text(firsts.get("title")) or h1)
     base = url
     href = (canonical_link.attributes.get("href") or "").strip() if canonical_link is not None else ""
     canonical = href or meta.get("og:url") or _str(ld.get("url"))
@@ -79,13 +79,13 @@ def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMeta
         image = urljoin(canonical or base or "", image)
     published = (_date(ld.get("datePublished")) or _date(ld.get("dateCreated"))
                  or _first_date(meta.get(k) for k in _PUBLISHED_META if k != "last-modified")
-                 or _date(_attr(tree, '[itemprop="datePublished"]', "content")
-                          or _attr(tree, '[itemprop="datePublished"]', "datetime"))
-                 or _date(_attr(tree, "time[pubdate]", "datetime") or _attr(tree, "article time[datetime]", "datetime")
-                          or _attr(tree, "time[datetime]", "datetime"))
+                 or _date(_attr(firsts.get("itemprop-date"), "content") or _attr(firsts.get("itemprop-date"), "datetime"))
+                 or _date(_attr(scan.first_time(pubdate=True), "datetime")
+                          or _attr(scan.first_time(in_article=True), "datetime")
+                          or _attr(scan.first_time(), "datetime"))
                  or _url_date(canonical or url))
     modified = _date(ld.get("dateModified")) or _first_date(meta.get(k) for k in _MODIFIED_META)
-    authors = _authors(ld.get("author")) or _authors_from_meta(meta) or _authors_from_markup(tree)
+    authors = _authors(ld.get("author")) or _authors_from_meta(meta) or _authors_from_markup(scan.authors[:8])
     root = tree.root
     root_attrs = root.attributes if root is not None else {}
     language = normalize_language((root_attrs.get("lang") or "").strip() or (root_attrs.get("xml:lang") or "").strip()
@@ -105,6 +105,73 @@ def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMeta
         article_body=_clean_ld_text(body) if isinstance(body, str) else None,
         headline=h1,
     )
+
+
+# -- the one pass over the document --------------------------------------------------------------
+
+#: everything the metadata is read from, in one css() call: each call is a walk of the whole tree,
+#: and the fallbacks (dates in ``<time>``, authors in the markup) are needed on many pages
+_SCANNED = ('meta, script[type*="ld+json"], link[rel="canonical"], title, h1, [itemprop="datePublished"], time, '
+            '[itemprop="author"], [rel="author"], a[href*="/author/"]')
+
+
+class _Scan:
+    """The elements of :data:`_SCANNED`, sorted by role; lexbor returns matches in document order,
+    so the first of each kind is what ``css_first`` would give (attribute tests as CSS makes them:
+    ``rel`` values case-insensitive, ``itemprop`` and ``href`` case-sensitive)."""
+
+    __slots__ = ("authors", "firsts", "metas", "scripts", "times")
+
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        self.metas: list[LexborNode] = []
+        self.scripts: list[LexborNode] = []
+        self.times: list[LexborNode] = []
+        self.authors: list[LexborNode] = []
+        self.firsts: dict[str, LexborNode] = {}  # title, h1, link (canonical), itemprop-date
+        firsts = self.firsts
+        for node in tree.css(_SCANNED):
+            tag = node.tag or ""
+            if tag == "script":
+                self.scripts.append(node)
+                continue
+            if tag == "title":
+                firsts.setdefault(tag, node)
+                continue
+            attrs = node.attributes
+            if tag == "meta":
+                self.metas.append(node)
+            elif tag == "time":
+                self.times.append(node)
+            elif tag == "h1":
+                firsts.setdefault(tag, node)
+            rel = (attrs.get("rel") or "").lower()
+            if tag == "link" and rel == "canonical":
+                firsts.setdefault(tag, node)
+            itemprop = attrs.get("itemprop")
+            if itemprop == "datePublished":
+                firsts.setdefault("itemprop-date", node)
+            if itemprop == "author" or rel == "author" or (tag == "a" and "/author/" in (attrs.get("href") or "")):
+                self.authors.append(node)
+
+    def first_time(self, *, pubdate: bool = False, in_article: bool = False) -> LexborNode | None:
+        """The first ``time[datetime]`` (``time[pubdate]``; inside an ``<article>``)."""
+        for node in self.times:
+            attrs = node.attributes
+            if pubdate:
+                if "pubdate" in attrs:
+                    return node
+            elif "datetime" in attrs and (not in_article or _inside_article(node)):
+                return node
+        return None
+
+
+def _inside_article(node: LexborNode) -> bool:
+    up = node.parent
+    while up is not None:
+        if up.tag == "article":
+            return True
+        up = up.parent
+    return False
 
 
 # -- meta tags and JSON-LD -----------------------------------------------------------------------
@@ -200,13 +267,11 @@ def _clean_ld_text(text: str) -> str:
 # -- markup ----------------------------------------------------------------------------------------
 
 
-def _first_text(tree: LexborHTMLParser, selector: str) -> str | None:
-    node = tree.css_first(selector)
+def _node_text(node: LexborNode | None) -> str | None:
     return (_squash(node.text(deep=True)) or None) if node is not None else None
 
 
-def _attr(tree: LexborHTMLParser, selector: str, name: str) -> str | None:
-    node = tree.css_first(selector)
+def _attr(node: LexborNode | None, name: str) -> str | None:
     value = node.attributes.get(name) if node is not None else None
     return value.strip() if value and value.strip() else None
 
@@ -240,9 +305,9 @@ def _authors_from_meta(meta: dict[str, str]) -> tuple[str, ...]:
     return ()
 
 
-def _authors_from_markup(tree: LexborHTMLParser) -> tuple[str, ...]:
+def _authors_from_markup(nodes: list[LexborNode]) -> tuple[str, ...]:
     names: list[str] = []
-    for node in tree.css('[itemprop="author"], [rel="author"], a[href*="/author/"]')[:8]:
+    for node in nodes:
         inner = node.css_first('[itemprop="name"]')
         names.extend(_split_names((inner or node).text(deep=True)))
     return tuple(dict.fromkeys(names))

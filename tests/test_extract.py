@@ -93,6 +93,21 @@ def test_json_ld_metadata_and_body_fallback() -> None:
     assert art.site_name == "Planet" and art.lead_image == "https://planet.example/img/lead.jpg"
 
 
+def test_json_ld_body_clearly_longer_than_the_markup_wins() -> None:
+    """The markup shows part of the article (the rest loads later); the JSON-LD body holds it all."""
+    shown = [f"{LOREM}Part {i} of the story." for i in range(6)]
+    full = [*shown, *(f"{LOREM}Later part {i}, loaded on scroll." for i in range(4))]
+    ld = {"@type": "NewsArticle", "headline": "Budget approved", "articleBody": "\n".join(full)}
+    html = page("<article>" + "".join(f"<p>{t}</p>" for t in shown) + "</article>",
+                head=f"<script type='application/ld+json'>{json.dumps(ld)}</script>")
+    art = extract_article(html)
+    assert art.body_source == "json-ld" and art.paragraphs == tuple(t.strip() for t in full)
+    ld["articleBody"] = "\n".join([*shown, full[6]])  # a little more than the markup: markup kept
+    html = page("<article>" + "".join(f"<p>{t}</p>" for t in shown) + "</article>",
+                head=f"<script type='application/ld+json'>{json.dumps(ld)}</script>")
+    assert extract_article(html).body_source == "dom"
+
+
 def test_open_graph_and_markup_metadata() -> None:
     head = ("<title>Storm hits coast - Daily Planet</title><meta property='og:title' content='Storm hits coast'>"
             "<meta property='article:published_time' content='2020-02-03T04:05:06+01:00'>"
@@ -148,6 +163,24 @@ def test_http_content_type_charset_is_used() -> None:
     art = extract_article(page(f"<article><p>{text}</p></article>").replace("utf-8", "x").encode("cp1252"),
                           content_type="text/html; charset=iso-8859-1")
     assert art.paragraphs == (text.strip(),) and art.encoding_source == "http"
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"])
+def test_utf8_bytes_read_as_their_text(prefix: bytes) -> None:
+    """Valid UTF-8 bytes go to the parser as they are (no str round trip): same article as the text."""
+    html = page(f"<article><h1>Zürich: {CJK_PARA[:8]}</h1><p>Café crème — {LOREM}</p><p>{CJK_PARA}</p></article>",
+                head="<title>Zürich café</title>")
+    from_bytes, from_text = extract_article(prefix + html.encode()), extract_article(html)
+    assert from_bytes.paragraphs == from_text.paragraphs and from_bytes.title == from_text.title == "Zürich café"
+    assert from_bytes.encoding == "utf-8" and not from_bytes.text.startswith("\ufeff")
+
+
+def test_invalid_utf8_is_replaced_not_dropped() -> None:
+    """Bytes that are not valid UTF-8 in a UTF-8 page still take the decoding path (U+FFFD)."""
+    html = page(f"<article><p>Broken \xff byte here. {LOREM}</p></article>").encode("latin-1").replace(
+        b"\xff", b"\xc3\x28")
+    art = extract_article(html, content_type="text/html; charset=utf-8")
+    assert art.paragraphs and "\ufffd(" in art.text and LOREM.strip() in art.text
 
 
 @pytest.mark.parametrize("html", ["", b"", "   ", "<html></html>", b"\x00\xff\xfe garbage \x00",
