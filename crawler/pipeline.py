@@ -265,37 +265,15 @@ async def run_pipeline(
             judge_workers = 1
     judge = _Judge(config, scan, workers=judge_workers)
     try:
-        return await _run(config, scan, requests, judge, store=store, run_id=run_id, display=display,
-                          transport=transport, write_warcs=write_warcs, carry_over=carry_over,
-                          previous=previous, budget=budget, wall_clock=wall_clock)
+        spool = ReportSpool(Path(config.collection.out), judge.cited, previous=previous)  # report order: the corpus's
+        try:
+            return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
+                                      display=display, transport=transport, write_warcs=write_warcs,
+                                      carry_over=carry_over, budget=budget, wall_clock=wall_clock)
+        finally:
+            spool.close()
     finally:
         judge.close()
-
-
-async def _run(
-    config: Config,
-    scan: ScanResult,
-    requests: Sequence[CrawlRequest],
-    judge: _Judge,
-    *,
-    store: StateStore | None,
-    run_id: int | None,
-    display: Display,
-    transport: httpx.AsyncBaseTransport | None,
-    write_warcs: bool,
-    carry_over: Mapping[str, Verdict] | None,
-    previous: Mapping[str, Verdict] | None,
-    budget: BudgetConfig | None,
-    wall_clock: Callable[[], float],
-) -> PipelineResult:
-    out = Path(config.collection.out)
-    spool = ReportSpool(out, judge.cited, previous=previous)   # report order: the corpus's
-    try:
-        return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
-                                  display=display, transport=transport, write_warcs=write_warcs,
-                                  carry_over=carry_over, budget=budget, wall_clock=wall_clock)
-    finally:
-        spool.close()
 
 
 async def _run_spooled(
