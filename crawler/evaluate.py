@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from archive.content import ContentDecodingError, decode_content
 from archive.exchange import Exchange
 from archive.extract import extract_article
-from archive.images import image_info
+from archive.images import HEADER_BYTES, ImageInfo, image_info
 from archive.verdicts import (
     Citation,
     DocumentInput,
@@ -32,8 +32,6 @@ from crawler.outcomes import FetchResult
 
 __all__ = ["BodyFindings", "document_input", "examine_body", "fetched", "snapshot_of", "url_input", "verdict_citations"]
 
-#: bytes of an image body read for its header (enough for JPEG APPn segments before SOF)
-IMAGE_HEAD_BYTES = 256 * 1024
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -44,7 +42,7 @@ class BodyFindings:
 
     content_type: str | None
     article: FoundArticle | None = None
-    image: object | None = None          # archive.images.ImageInfo
+    image: ImageInfo | None = None
     language: str | None = None
     problem: str = ""                    # e.g. a body whose Content-Encoding is broken
 
@@ -76,9 +74,9 @@ def examine_body(exchange: Exchange, *, kind: str, max_decompressed: int) -> Bod
     mime = (ctype or "").split(";")[0].strip().lower()
     encoding = exchange.response.header("Content-Encoding")
     if kind == "image":
-        head = exchange.read_body(IMAGE_HEAD_BYTES if not encoding else None)
+        head = exchange.read_body(HEADER_BYTES if not encoding else None)
         try:
-            data = decode_content(head, encoding, max_bytes=IMAGE_HEAD_BYTES, truncate=True).data
+            data = decode_content(head, encoding, max_bytes=HEADER_BYTES, truncate=True).data
         except ContentDecodingError as exc:
             return BodyFindings(ctype, problem=f"content decoding failed: {exc}")
         return BodyFindings(ctype, image=image_info(data))
@@ -98,8 +96,7 @@ def examine_body(exchange: Exchange, *, kind: str, max_decompressed: int) -> Bod
 
 def fetched(result: FetchResult, findings: BodyFindings | None) -> Fetched:
     """:class:`archive.verdicts.Fetched` from a fetch result and what its body says."""
-    redirects = tuple(h.response.header("Location") or "" for h in result.hops[:-1]) if result.hops else ()
-    redirects = tuple(str(h.request.url) for h in result.hops[1:]) if len(result.hops) > 1 else redirects
+    redirects = tuple(str(h.request.url) for h in result.hops[1:])   # each hop's target, in order
     detail = result.error or ""
     if findings is not None and findings.problem:
         detail = f"{detail}; {findings.problem}" if detail else findings.problem
@@ -109,7 +106,7 @@ def fetched(result: FetchResult, findings: BodyFindings | None) -> Fetched:
         final_url=result.final_url,
         redirects=redirects,
         content_type=findings.content_type if findings else None,
-        image=findings.image if findings else None,  # type: ignore[arg-type]
+        image=findings.image if findings else None,
         article=findings.article if findings else None,
         detail=detail,
     )
