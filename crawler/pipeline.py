@@ -316,7 +316,7 @@ async def _run_spooled(
         try:
             verdict = await judge.judge_async(result)
             if result.status == 304 and carry_over and result.url in carry_over:
-                verdict = _not_modified(verdict, carry_over[result.url])
+                verdict = _last_verdict_stands(verdict, carry_over[result.url], NOT_MODIFIED)
             judged[0] += 1
             if spool.expects(result.url):              # a URL not in the corpus is not reported
                 spool.add_url(verdict)
@@ -413,7 +413,7 @@ async def _run_spooled(
     for url in spool.verdicts.missing():
         v = judge.judge(None, url)
         if url not in requested and carry_over and url in carry_over:
-            v = _carried(v, carry_over[url])
+            v = _last_verdict_stands(v, carry_over[url], NOT_DUE)
         spool.add_url(v)
     problems = {p.path: p.message for p in scan.problems if p.kind in UNREADABLE_KINDS}
     for d in scan.documents:
@@ -429,15 +429,14 @@ def _unreadable(path: str, message: str) -> DocumentInput:
     return DocumentInput(document=path, problem=message)
 
 
-def _not_modified(verdict: UrlVerdict, before: Verdict) -> UrlVerdict:
-    """A 304 answer: the source is as it was, so last run's verdict stands."""
-    return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(
-        *verdict.evidence.notes, "not modified since the last capture (304)")))
+#: why last run's verdict stands for a URL: a 304 answer, or not due in this run
+NOT_MODIFIED = "not modified since the last capture (304)"
+NOT_DUE = "not due in this run; verdict of the last capture"
 
 
-def _carried(verdict: UrlVerdict, before: Verdict) -> UrlVerdict:
-    return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(
-        *verdict.evidence.notes, "not due in this run; verdict of the last capture")))
+def _last_verdict_stands(verdict: UrlVerdict, before: Verdict, why: str) -> UrlVerdict:
+    """``verdict`` with last run's word ``before``, and ``why`` among its notes."""
+    return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(*verdict.evidence.notes, why)))
 
 
 def plain_requests(urls: Iterable[str]) -> list[CrawlRequest]:
