@@ -8,9 +8,10 @@ becomes a cited URL of role ``argument`` from the document ``<command line>``.
 
 Scale: 100,000 documents must scan in well under a minute without holding the corpus in RAM.
 :func:`iter_documents` streams one parsed file at a time, body included, in constant memory.
-:func:`scan` keeps what the later stages need for the whole corpus at once (titles, hashes,
-dates, URLs and citations) but drops every document's body (``Document.body is None``);
-:func:`load_document` reads one document again, body included, by its path.
+:func:`scan` keeps what the later stages need for the whole corpus (titles, hashes, dates,
+URLs and citations, but no bodies: ``Document.body is None``) in a temporary SQLite database
+(:mod:`crawler.scanstore`), so its memory is constant too; :func:`load_document` reads one
+document again, body included, by its path.
 
 Document ids are paths relative to the corpus root with ``/`` separators: the folder given,
 the folder of a single file given, or the common folder of several paths.
@@ -18,20 +19,21 @@ the folder of a single file given, or the common folder of several paths.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-import gc
+import itertools
 import os
 import re
 import sys
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from crawler.corpuswalk import iter_corpus_files
 from crawler.documents import Citation, Document, ParsedDocument, Problem, parse_document
 from crawler.errors import UsageError
-from crawler.titles import TitleIndex
+from crawler.scanstore import CitedUrl, ScanStore
 from crawler.urls import SkippedUrl, clean_url
 
 __all__ = [
@@ -44,7 +46,6 @@ __all__ = [
     "Problem",
     "ScanResult",
     "ScanStatistics",
-    "UrlAggregator",
     "corpus_root",
     "iter_documents",
     "load_document",
@@ -59,24 +60,6 @@ _URL_ARG = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^(?:javascript|mailto|data|t
 
 
 @dataclass(frozen=True, slots=True)
-class CitedUrl:
-    """One canonical URL and every ``(document, role)`` that cites it, in corpus order."""
-
-    url: str
-    citations: tuple[Citation, ...]
-
-    @property
-    def roles(self) -> tuple[str, ...]:
-        """Distinct roles, in the order first cited."""
-        return tuple(dict.fromkeys(c.role for c in self.citations))
-
-    @property
-    def documents(self) -> tuple[str, ...]:
-        """Distinct citing documents, in corpus order."""
-        return tuple(dict.fromkeys(c.document for c in self.citations))
-
-
-@dataclass(frozen=True, slots=True)
 class ScanStatistics:
     documents: int
     shapes: Mapping[str, int]
@@ -86,87 +69,80 @@ class ScanStatistics:
     problems: Mapping[str, int]
 
 
-@dataclass(frozen=True, slots=True)
 class ScanResult:
-    """Documents (bodies dropped), cited URLs and problems, each in corpus order."""
+    """Documents (bodies dropped), cited URLs and problems, each in corpus order, held on disk.
 
-    documents: tuple[Document, ...]
-    urls: tuple[CitedUrl, ...]
-    problems: tuple[Problem, ...]
-    root: str | None = None
+    ``documents``, ``urls`` and ``problems`` are sequences read from the scan's temporary
+    database a page at a time (:mod:`crawler.scanstore`); :meth:`cited` and :meth:`snapshots`
+    look one URL up. Close it (or use it as a context manager) to drop the database at once;
+    otherwise it goes when the result is garbage-collected.
+    """
+
+    def __init__(self, store: ScanStore, root: str | None) -> None:
+        self._store = store
+        self.root = root
+        self.documents: Sequence[Document] = store.documents
+        self.urls: Sequence[CitedUrl] = store.urls
+        self.problems: Sequence[Problem] = store.problems
 
     def statistics(self) -> ScanStatistics:
-        return ScanStatistics(
-            documents=len(self.documents),
-            shapes=dict(Counter(d.shape for d in self.documents)),
-            urls=len(self.urls),
-            citations=sum(len(u.citations) for u in self.urls),
-            linked_by_title=sum(1 for d in self.documents if d.snapshot_via == "title"),
-            problems=dict(Counter(p.kind for p in self.problems)),
-        )
+        return ScanStatistics(**self._store.counts())
 
+    def cited(self, url: str) -> CitedUrl | None:
+        """The citations of ``url``, or ``None`` when the corpus does not cite it."""
+        return self._store.cited(url)
 
-class UrlAggregator:
-    """Citations grouped by canonical URL, in first-cited order; identical metadata text is shared."""
+    def snapshots(self, url: str) -> list[Document]:
+        """The documents that are snapshots of ``url`` (cited as ``originalUrl``/``webUrl``, or by title)."""
+        return self._store.snapshots(url)
 
-    def __init__(self) -> None:
-        self._by_url: dict[str, list[Citation]] = {}
-        self._texts: dict[str, str] = {}
+    def citations_of(self, documents: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """``(url, role)`` of what each of ``documents`` cites, in corpus order."""
+        return self._store.citations_of(documents)
 
-    def add(self, url: str, citation: Citation) -> None:
-        if citation.title is not None or citation.excerpt is not None:
-            c = citation
-            citation = Citation(c.document, c.role, self._share(c.title), self._share(c.excerpt), c.published,
-                                c.width, c.height)
-        self._by_url.setdefault(url, []).append(citation)
+    def url_strings(self) -> Iterator[str]:
+        """The cited URLs in first-cited order (cheaper than :attr:`urls` when citations are not needed)."""
+        return self._store.url_strings()
 
-    def _share(self, text: str | None) -> str | None:
-        return None if text is None else self._texts.setdefault(text, text)
+    def close(self) -> None:
+        self._store.close()
 
-    def __len__(self) -> int:
-        return len(self._by_url)
+    def __enter__(self) -> ScanResult:
+        return self
 
-    def cited_urls(self) -> tuple[CitedUrl, ...]:
-        return tuple(CitedUrl(url, tuple(cits)) for url, cits in self._by_url.items())
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def scan(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None,
          max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> ScanResult:
-    """Scan folders, files and URLs. Raises :class:`UsageError` if a path does not exist."""
+    """Scan folders, files and URLs. Raises :class:`UsageError` if a path does not exist.
+
+    Memory does not grow with the corpus: each parsed file goes to the scan's temporary
+    database (:class:`~crawler.scanstore.ScanStore`) before the next one is read.
+    """
     url_args, fs_paths = _split_inputs(paths)
     top = os.path.abspath(root) if root is not None else corpus_root(fs_paths)
-    aggregator = UrlAggregator()
-    titles = TitleIndex()
-    documents: list[Document] = []
-    problems: list[Problem] = []
-    freeze = gc.get_freeze_count() == 0  # never undo a freeze the application made itself
+    store = ScanStore()
     try:
-        _collect(fs_paths, top, max_document_bytes, aggregator, titles, documents, problems, freeze=freeze)
-    finally:
-        if freeze:
-            gc.unfreeze()
-    seen_args: set[str] = set()
-    for arg in url_args:
-        cleaned = clean_url(arg)
-        if isinstance(cleaned, SkippedUrl):
-            problems.append(Problem(COMMAND_LINE, "skipped-url", f"{arg[:200]!r}: {cleaned.reason}"))
-        elif cleaned not in seen_args:
-            seen_args.add(cleaned)
-            aggregator.add(cleaned, Citation(COMMAND_LINE, "argument"))
-    for i, doc in enumerate(documents):
-        if doc.snapshot_url is None:
-            linked = titles.match(doc.title, document=doc.id)
-            if linked is not None:
-                documents[i] = doc = dataclasses.replace(doc, snapshot_url=linked, snapshot_via="title")
-        if doc.snapshot_url is None and not doc.urls:
-            problems.append(Problem(doc.id, "no-cited-url",
-                                    "cites no URL and no cited title matches its title; nothing to fetch for it"))
-    return ScanResult(tuple(documents), aggregator.cited_urls(), tuple(problems), top)
+        for parsed in _parsed_without_bodies(fs_paths, top, max_document_bytes):
+            store.add(parsed.document, parsed.citations, parsed.problems)
+        seen_args: set[str] = set()
+        for arg in url_args:
+            cleaned = clean_url(arg)
+            if isinstance(cleaned, SkippedUrl):
+                store.add_problem(Problem(COMMAND_LINE, "skipped-url", f"{arg[:200]!r}: {cleaned.reason}"))
+            elif cleaned not in seen_args:
+                seen_args.add(cleaned)
+                store.add_citations([(cleaned, Citation(COMMAND_LINE, "argument"))])
+        store.finish()
+    except BaseException:
+        store.close()
+        raise
+    return ScanResult(store, top)
 
 
-#: documents between two ``gc.freeze()`` calls while scanning
-_FREEZE_EVERY = 5000
-
+T = TypeVar("T")
 
 #: corpora with at least this many files are parsed in worker processes, one per core
 PARALLEL_FILES = 2000
@@ -174,70 +150,67 @@ PARALLEL_FILES = 2000
 _BATCH = 256
 
 
-def _collect(fs_paths: list[Path], top: str | None, max_document_bytes: int, aggregator: UrlAggregator,
-             titles: TitleIndex, documents: list[Document], problems: list[Problem], *, freeze: bool) -> None:
-    """Feed every parsed file into the aggregates.
-
-    The result grows by millions of small objects that live until the scan ends; the cyclic
-    garbage collector would walk all of them again and again (15 % of a 100,000-document scan).
-    ``gc.freeze()`` moves what exists to the permanent generation every few thousand documents,
-    so the collector only looks at what is new; :func:`scan` unfreezes at the end (and does none
-    of this if the application has frozen objects itself).
-    """
-    for n, parsed in enumerate(_parsed_without_bodies(fs_paths, top, max_document_bytes), 1):
-        problems.extend(parsed.problems)
-        doc = parsed.document
-        if doc is None:
-            continue
-        for url, citation in parsed.citations:
-            aggregator.add(url, citation)
-            titles.add(citation.title, url, citation.role, doc.id)
-        documents.append(doc if doc.body is None else dataclasses.replace(doc, body=None))
-        if freeze and n % _FREEZE_EVERY == 0:
-            gc.freeze()
-
-
 def _parsed_without_bodies(fs_paths: list[Path], top: str | None, max_bytes: int) -> Iterator[ParsedDocument]:
     """Every file parsed, in corpus order, bodies dropped; on several cores in worker processes.
 
     Parsing is pure CPU work per file (YAML, HTML, URLs), so a large corpus is cut into
-    batches parsed by one process per core, and the results come back in order
-    (``Executor.map``). Workers drop bodies before sending results back, so little crosses
-    the process boundary. The ``spawn`` start method is used: forking a process that may
-    have threads (a test server, a library's pool) can deadlock.
+    batches parsed by one process per core, and the results come back in order. Only a few
+    batches are in flight at once (the walk is not read ahead further), so memory does not
+    grow with the corpus even when storing the results is slower than parsing them. Workers
+    drop bodies before sending results back, so little crosses the process boundary. The
+    ``spawn`` start method is used: forking a process that may have threads (a test server,
+    a library's pool) can deadlock.
     """
-    entries = list(_walk(fs_paths, top))
-    files = sum(1 for e in entries if not isinstance(e, Problem))
+    entries = _walk(fs_paths, top)
+    head = list(itertools.islice(entries, PARALLEL_FILES))
     workers = min(os.cpu_count() or 1, 8)
-    if files < PARALLEL_FILES or workers < 2:
-        for entry in entries:
+    if len(head) < PARALLEL_FILES or workers < 2:
+        for entry in itertools.chain(head, entries):
             yield _read_entry(entry, max_bytes)
         return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
-    batches = [entries[i:i + _BATCH] for i in range(0, len(entries), _BATCH)]
+    batches = _batched(itertools.chain(head, entries), _BATCH)
+    del head
+    in_flight: collections.deque[Future[list[ParsedDocument]]] = collections.deque()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for batch in pool.map(_read_batch, batches, [max_bytes] * len(batches)):
-            yield from batch
+        for batch in batches:
+            in_flight.append(pool.submit(_read_batch, batch, max_bytes))
+            if len(in_flight) >= 2 * workers:
+                yield from in_flight.popleft().result()
+        while in_flight:
+            yield from in_flight.popleft().result()
+
+
+def _batched(items: Iterable[T], n: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, n)):
+        yield batch
 
 
 def _walk(fs_paths: Iterable[str | os.PathLike[str]], top: str | None) -> Iterator[tuple[str, str] | Problem]:
-    """``(path, document id)`` of every corpus file under ``fs_paths``, or the walk's problems, in order."""
-    seen: set[str] = set()
+    """``(path, document id)`` of every corpus file under ``fs_paths``, or the walk's problems, in order.
+
+    One file reached through two arguments is read once; with one argument no file can be
+    reached twice (the walk itself breaks link loops), and no set of every id is kept.
+    """
+    starts = [os.path.abspath(p) for p in fs_paths]
+    seen: set[str] | None = set() if len(starts) > 1 else None
 
     def name_of(path: str) -> str:
         return _doc_id(path, top)
 
-    for start in fs_paths:
-        for item in iter_corpus_files(os.path.abspath(start), name_of=name_of):
+    for start in starts:
+        for item in iter_corpus_files(start, name_of=name_of):
             if isinstance(item, Problem):
                 yield item
                 continue
             doc_id = name_of(item)
-            if doc_id in seen:  # the same file reached through two arguments
-                continue
-            seen.add(doc_id)
+            if seen is not None:
+                if doc_id in seen:
+                    continue
+                seen.add(doc_id)
             yield item, doc_id
 
 

@@ -10,7 +10,7 @@ and, for linked documents, their stored text (through a loader passed in).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from archive.content import ContentDecodingError, decode_content
@@ -127,12 +127,3 @@ def kind_of(cited: CitedUrl, has_snapshot: bool) -> str:
 def document_input(doc: Document, problems: Mapping[str, str]) -> DocumentInput:
     return DocumentInput(document=doc.id, title=doc.title or "", source_url=doc.snapshot_url,
                          cited_urls=doc.urls, problem=problems.get(doc.id, ""))
-
-
-def index_snapshots(documents: Iterable[Document]) -> dict[str, list[Document]]:
-    """Documents by the URL they are a snapshot of."""
-    out: dict[str, list[Document]] = {}
-    for doc in documents:
-        if doc.snapshot_url:
-            out.setdefault(doc.snapshot_url, []).append(doc)
-    return out

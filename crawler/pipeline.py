@@ -53,7 +53,6 @@ from crawler.evaluate import (
     BodyFindings,
     document_input,
     examine_body,
-    index_snapshots,
     kind_of,
     snapshot_of,
     url_input,
@@ -162,8 +161,7 @@ class _Judge:
 
     def __init__(self, config: Config, scan: ScanResult, *, workers: int = 1) -> None:
         self.config = config
-        self.cited: dict[str, CitedUrl] = {u.url: u for u in scan.urls}
-        self.snapshots = index_snapshots(scan.documents)
+        self.scan = scan
         self.root = scan.root
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
@@ -171,17 +169,19 @@ class _Judge:
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_worker_init, initargs=(config, scan.root))
 
+    def cited(self, url: str) -> CitedUrl:
+        """``url``'s citations (none for a URL the corpus does not cite, e.g. a redirect's target)."""
+        return self.scan.cited(url) or CitedUrl(url, ())
+
     def judge(self, result: FetchResult | None, url: str) -> UrlVerdict:
-        return judge_one(self.config, self.root, self.cited.get(url) or CitedUrl(url, ()),
-                         self.snapshots.get(url, []), result)
+        return judge_one(self.config, self.root, self.cited(url), self.scan.snapshots(url), result)
 
     async def judge_async(self, result: FetchResult) -> UrlVerdict:
         url = result.url
         copy = _detached(result) if self._pool is not None and result.outcome == Outcome.OK else None
         if copy is None or self._pool is None:
             return await trio.to_thread.run_sync(self.judge, result, url)
-        future = self._pool.submit(_worker_judge, self.cited.get(url) or CitedUrl(url, ()),
-                                   self.snapshots.get(url, []), copy)
+        future = self._pool.submit(_worker_judge, self.cited(url), self.scan.snapshots(url), copy)
         return await trio.to_thread.run_sync(future.result)
 
     def close(self) -> None:
@@ -265,7 +265,7 @@ async def run_pipeline(
             judge_workers = 1
     judge = _Judge(config, scan, workers=judge_workers)
     try:
-        spool = ReportSpool(Path(config.collection.out), judge.cited, previous=previous)  # report order: the corpus's
+        spool = ReportSpool(Path(config.collection.out), scan.url_strings(), previous=previous)  # report order: the corpus's
         try:
             return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
                                       display=display, transport=transport, write_warcs=write_warcs,
@@ -336,8 +336,7 @@ async def _run_spooled(
             async for result in receive:
                 handed_over = False
                 try:
-                    cited = judge.cited.get(result.url)
-                    written = await _archive(writer, result, cited)
+                    written = await _archive(writer, result, judge.cited(result.url))
                     fetched_bytes += sum(h.body_length for h in result.hops)
                     if budget is not None and budget.max_bytes and fetched_bytes >= budget.max_bytes \
                             and result.kind == "page" and not crawler_stopped[0]:  # a run always gets one page

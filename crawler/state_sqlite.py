@@ -153,7 +153,12 @@ class SqliteStateStore:
                          run_id: int | None = None) -> DocumentDelta:
         docs = {d.path: d for d in documents}
         with self._write() as c:
-            known = dict(c.execute("SELECT path, content_hash FROM documents").fetchall())
+            known: dict[str, str] = {}
+            paths = list(docs)
+            for start in range(0, len(paths), 500):   # only these documents' rows, not the whole table
+                part = paths[start:start + 500]
+                known.update(c.execute(f"SELECT path, content_hash FROM documents WHERE path IN "
+                                       f"({', '.join('?' * len(part))})", part).fetchall())
             new = tuple(p for p in docs if p not in known)
             changed = tuple(p for p, d in docs.items() if p in known and known[p] != d.content_hash)
             c.executemany(

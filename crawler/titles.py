@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 __all__ = ["TitleIndex", "is_image_role", "normalise_title"]
 
@@ -27,7 +27,7 @@ _NOT_WORD = re.compile(r"[^\w\u0300-\u036f\u0900-\u0dff]+|_+")
 _IMAGE_PARTS = ("image", "img", "thumbnail", "thumb", "photo", "picture", "logo", "icon", "avatar")
 
 
-@functools.lru_cache(maxsize=1 << 15)  # a corpus cites the same related titles again and again
+@functools.lru_cache(maxsize=4096)  # a corpus cites the same related titles again and again (bounded: ~1 MB)
 def normalise_title(title: str) -> str:
     """A title reduced to its words, for comparison.
 
@@ -53,57 +53,65 @@ def is_image_role(role: str) -> bool:
     return any(part in lowered for part in _IMAGE_PARTS)
 
 
-@dataclass(slots=True)
-class _Cited:
-    documents: int
-    first: str
-    last: str
-
-
-@dataclass(slots=True)
 class TitleIndex:
     """Cited page titles → URL, fed while scanning and asked once the scan is done.
 
     When one title is cited for several URLs, the URL cited by the most documents wins, then
-    the first one seen, so the answer depends on nothing but the corpus. Memory is one small
-    record per (title, URL), not per citation.
+    the one given a title first, so the answer depends on nothing but the corpus. The rows live
+    in a table of ``conn`` (the scan's database, :mod:`crawler.scanstore`): one row per
+    (title, URL), not per citation, and none of it in RAM.
+
+    >>> import sqlite3
+    >>> index = TitleIndex(sqlite3.connect(":memory:"))
+    >>> index.add("Harbour plan", "https://a.example/1", "related[0].webUrl", "one.md", order=1)
+    >>> index.add("HARBOUR  plan!", "https://a.example/1", "related[0].webUrl", "two.md", order=2)
+    >>> index.add("Harbour plan", "https://a.example/pic.jpg", "related[0].images[0].url", "two.md", order=3)
+    >>> index.finish()
+    >>> index.match("harbour plan", document="three.md")
+    'https://a.example/1'
+    >>> index.match("Another title", document="three.md") is None
+    True
     """
 
-    _by_title: dict[str, dict[str, _Cited]] = field(default_factory=dict)
-    _order: dict[str, int] = field(default_factory=dict)
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        conn.execute("CREATE TABLE IF NOT EXISTS titles (key TEXT NOT NULL, url TEXT NOT NULL, "
+                     "documents INTEGER NOT NULL, first TEXT NOT NULL, last TEXT NOT NULL, first_order INTEGER NOT NULL, "
+                     "PRIMARY KEY (key, url)) WITHOUT ROWID")
 
-    def add(self, title: str | None, url: str, role: str, document: str) -> None:
-        """Record that ``document`` cites ``url`` as ``role`` under ``title``.
+    def add(self, title: str | None, url: str, role: str, document: str, *, order: int) -> None:
+        """Record that ``document`` cites ``url`` as ``role`` under ``title``; ``order`` grows with every call.
 
         A document's citations are added together, one document after the other.
         """
-        if not title or is_image_role(role):
-            return
-        key = normalise_title(title)
-        if not key:
-            return
-        self._order.setdefault(url, len(self._order))
-        urls = self._by_title.setdefault(key, {})
-        cited = urls.get(url)
-        if cited is None:
-            urls[url] = _Cited(1, document, document)
-        elif cited.last != document:
-            cited.documents += 1
-            cited.last = document
+        self.add_all([(title, url, role, document, order)])
 
-    def add_all(self, entries: Iterable[tuple[str | None, str, str, str]]) -> None:
-        for title, url, role, document in entries:
-            self.add(title, url, role, document)
+    def add_all(self, citations: Iterable[tuple[str | None, str, str, str, int]]) -> None:
+        """:meth:`add` for each ``(title, url, role, document, order)``, in one statement."""
+        rows = []
+        for title, url, role, document, order in citations:
+            if not title or is_image_role(role):
+                continue
+            key = normalise_title(title)
+            if key:
+                rows.append((key, url, document, document, order))
+        if rows:
+            self._conn.executemany(
+                "INSERT INTO titles (key, url, documents, first, last, first_order) VALUES (?, ?, 1, ?, ?, ?) "
+                "ON CONFLICT (key, url) DO UPDATE SET documents = documents + (last != excluded.last), "
+                "last = excluded.last", rows)
+
+    def finish(self) -> None:
+        """Index the rows for :meth:`match` (call once, after the last :meth:`add`)."""
+        self._conn.execute("CREATE INDEX IF NOT EXISTS titles_by_url ON titles (url, first_order)")
 
     def match(self, title: str | None, *, document: str) -> str | None:
         """The URL cited elsewhere under ``title``, or ``None``; citations by ``document`` itself do not count."""
         if not title:
             return None
-        candidates = self._by_title.get(normalise_title(title))
-        if not candidates:
-            return None
-        others = {url: c.documents - (c.first == document) for url, c in candidates.items()}
-        others = {url: n for url, n in others.items() if n > 0}
-        if not others:
-            return None
-        return min(others, key=lambda url: (-others[url], self._order[url]))
+        row = self._conn.execute(
+            "SELECT url, documents - (first = ?) AS others, "
+            "(SELECT MIN(first_order) FROM titles AS t WHERE t.url = titles.url) AS seen "
+            "FROM titles WHERE key = ? AND others > 0 ORDER BY others DESC, seen LIMIT 1",
+            (document, normalise_title(title))).fetchone()
+        return None if row is None else str(row[0])

@@ -267,16 +267,6 @@ def test_module_exports_are_curated() -> None:
     assert "scan" in corpus_module.__all__ and sys.modules["crawler.corpus"] is corpus_module
 
 
-def test_scan_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import gc
-
-    monkeypatch.setattr(corpus_module, "_FREEZE_EVERY", 1)
-    for i in range(3):
-        write(tmp_path, f"{i}.txt", f"Title {i}\nhttps://example.org/{i}")
-    assert len(scan([tmp_path]).documents) == 3
-    assert gc.get_freeze_count() == 0
-
-
 def test_parallel_scan_equals_the_serial_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large corpora are parsed in worker processes; the result must be the same, in the same order."""
     import subprocess
@@ -287,5 +277,6 @@ def test_parallel_scan_equals_the_serial_one(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(corpus_module, "PARALLEL_FILES", 10)
     monkeypatch.setattr(corpus_module, "_BATCH", 16)
     parallel = scan([tmp_path / "c"])
-    assert parallel == serial
+    for part in ("documents", "urls", "problems"):
+        assert list(getattr(parallel, part)) == list(getattr(serial, part)), part
     assert len(serial.documents) > 100 and serial.problems and serial.urls

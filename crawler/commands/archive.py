@@ -17,7 +17,7 @@ from archive.report_spool import remove_stale_spools
 from crawler import exitcodes
 from crawler.commands.options import add_fetch_options, config_from_args
 from crawler.config import Config
-from crawler.corpus import COMMAND_LINE, ScanResult, scan
+from crawler.corpus import ScanResult, scan
 from crawler.display import choose_display
 from crawler.errors import UsageError
 from crawler.lock import RunLock
@@ -66,22 +66,32 @@ def inputs_of(args: argparse.Namespace, config: Config) -> list[str]:
     return inputs
 
 
+#: documents recorded in the state store per transaction
+RECORD_BATCH = 2000
+
+
 def record_scan(store: StateStore, result: ScanResult, now: float) -> None:
-    """Documents and who cites what, into the state store (one bulk transaction each).
+    """Documents and who cites what, into the state store, a few thousand documents at a time.
 
     URLs given on the command line are cited by no document (their pseudo-document
-    ``<command line>`` is not stored), so their citations are not recorded.
+    ``<command line>`` is not stored), so their citations are not recorded: the store keeps
+    them as one-off captures (record_capture remembers them, never due).
     """
-    store.upsert_documents([DocumentSeen(d.id, d.content_hash, d.title, d.snapshot_url) for d in result.documents],
-                           now=now)
-    citations: dict[str, list[Citation]] = {}
-    for u in result.urls:
-        for c in u.citations:
-            # URLs given on the command line are no document's citations: the store keeps them
-            # as one-off captures (record_capture remembers them, never due)
-            if c.document != COMMAND_LINE:
-                citations.setdefault(c.document, []).append(Citation(u.url, c.role))
-    store.replace_citations(citations, now=now)
+    batch: list[DocumentSeen] = []
+
+    def flush() -> None:
+        store.upsert_documents(batch, now=now)
+        cited = result.citations_of([d.path for d in batch])
+        store.replace_citations({path: [Citation(url, role) for url, role in pairs] for path, pairs in cited.items()},
+                                now=now)
+        batch.clear()
+
+    for d in result.documents:
+        batch.append(DocumentSeen(d.id, d.content_hash, d.title, d.snapshot_url))
+        if len(batch) >= RECORD_BATCH:
+            flush()
+    if batch:
+        flush()
 
 
 def replay_transport(dirs: list[str]) -> WarcReplayTransport | None:
@@ -127,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             run_id = store.start_run(now=now, pid=os.getpid(), host=socket.gethostname())
             record_scan(store, scanned, now)
             display = choose_display(quiet=args.quiet)
-            result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(u.url for u in scanned.urls),
+            result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(scanned.url_strings()),
                                                    store=store, run_id=run_id, display=display,
                                                    transport=transport))
             code = exitcodes.INTERRUPTED if result.partial else exitcodes.OK

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     scanned = scan(args.corpus)
     display = choose_display(quiet=args.quiet)
-    result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(u.url for u in scanned.urls),
+    result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(scanned.url_strings()),
                                            store=None, display=display, transport=transport, write_warcs=False))
     print_summary(result, as_json=args.json, elapsed=time.monotonic() - started)
     return exitcodes.INTERRUPTED if result.partial else exitcodes.OK

@@ -1,0 +1,314 @@
+"""A scan's aggregates on disk: documents, cited URLs with their citations, title links, problems.
+
+A corpus of 100,000 documents cites hundreds of thousands of URLs; holding every citation in
+RAM made a scan grow by about 3 KB a document. :class:`ScanStore` keeps them in a private,
+temporary SQLite database instead (``sqlite3.connect("")``: SQLite makes the file itself,
+unlinks it at once and spills to it only what does not fit in a small page cache), so a
+scan's memory stays the same whatever the corpus's size, and nothing is left behind even when
+the process is killed.
+
+Writing: :meth:`ScanStore.add` takes one parsed document's rows; every few thousand documents
+go in one transaction. URLs keep the order they were first cited in, citations the corpus's
+order. :meth:`ScanStore.link_titles` then links documents without a URL of their own by title
+(the rule is :class:`crawler.titles.TitleIndex`'s, whose table lives in the same database).
+
+Reading: the views (:attr:`ScanStore.documents`, :attr:`~ScanStore.urls`,
+:attr:`~ScanStore.problems`) are sequences read a page of rows at a time, and
+:meth:`ScanStore.cited` and :meth:`ScanStore.snapshots` look one URL up. Every read takes the
+connection's lock and fetches whole pages, so a judging thread may look URLs up while the
+event loop iterates: no cursor stays open across a ``yield``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
+
+from crawler.documents import Citation, Document, Problem
+from crawler.titles import TitleIndex
+
+__all__ = ["PAGE_ROWS", "CitedUrl", "ScanStore", "TableView"]
+
+#: rows fetched per query when a view is iterated
+PAGE_ROWS = 512
+#: documents written per transaction
+_BATCH_DOCUMENTS = 2000
+
+_SCHEMA = """
+CREATE TABLE documents (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, path TEXT NOT NULL, shape TEXT NOT NULL, title TEXT,
+    excerpt TEXT, published TEXT, content_hash TEXT NOT NULL, encoding TEXT NOT NULL, size INTEGER NOT NULL,
+    urls TEXT NOT NULL, snapshot_url TEXT, snapshot_via TEXT
+);
+CREATE TABLE urls (seq INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE);
+CREATE TABLE citations (
+    seq INTEGER PRIMARY KEY, url TEXT NOT NULL, document TEXT NOT NULL, role TEXT NOT NULL, title TEXT,
+    excerpt TEXT, published TEXT, width INTEGER, height INTEGER
+);
+CREATE TABLE problems (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);
+"""
+#: made once the rows are in (cheaper than keeping them up to date row by row)
+_INDEXES = """
+CREATE INDEX citations_by_url ON citations (url, seq);
+CREATE INDEX documents_by_snapshot ON documents (snapshot_url, seq);
+CREATE INDEX citations_by_document ON citations (document, seq);
+"""
+_DOCUMENT_COLUMNS = ("id, path, shape, title, excerpt, published, content_hash, encoding, size, urls, "
+                     "snapshot_url, snapshot_via")
+_CITATION_COLUMNS = "document, role, title, excerpt, published, width, height"
+
+
+class CitedUrl:
+    """One canonical URL and every ``(document, role)`` that cites it, in corpus order."""
+
+    __slots__ = ("citations", "url")
+
+    def __init__(self, url: str, citations: tuple[Citation, ...]) -> None:
+        self.url = url
+        self.citations = citations
+
+    def __repr__(self) -> str:
+        return f"CitedUrl({self.url!r}, {self.citations!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CitedUrl) and (self.url, self.citations) == (other.url, other.citations)
+
+    def __hash__(self) -> int:
+        return hash((self.url, self.citations))
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Distinct roles, in the order first cited."""
+        return tuple(dict.fromkeys(c.role for c in self.citations))
+
+    @property
+    def documents(self) -> tuple[str, ...]:
+        """Distinct citing documents, in corpus order."""
+        return tuple(dict.fromkeys(c.document for c in self.citations))
+
+
+T = TypeVar("T")
+
+
+class TableView(Sequence[T], Generic[T]):
+    """A read-only sequence over one table's rows in ``seq`` order, read a page at a time."""
+
+    def __init__(self, store: ScanStore, table: str, columns: str, make: Callable[[list[tuple[Any, ...]]], list[T]],
+                 ) -> None:
+        self._store, self._table, self._columns, self._make = store, table, columns, make
+
+    def __len__(self) -> int:
+        return int(self._store.query_one(f"SELECT COUNT(*) FROM {self._table}")[0])
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence (a tuple, a list, another view) of the same items in the same order."""
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{self._table} of a scan: {len(self)} rows>"
+
+    def __iter__(self) -> Iterator[T]:
+        last = 0
+        while True:
+            rows = self._store.query(f"SELECT seq, {self._columns} FROM {self._table} WHERE seq > ? ORDER BY seq "
+                                     f"LIMIT {PAGE_ROWS}", (last,))
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from self._make([r[1:] for r in rows])
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            if stop <= start:
+                return []
+            rows = self._store.query(f"SELECT {self._columns} FROM {self._table} ORDER BY seq LIMIT ? OFFSET ?",
+                                     (stop - start, start))
+            return self._make(rows)
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(index)
+        rows = self._store.query(f"SELECT {self._columns} FROM {self._table} ORDER BY seq LIMIT 1 OFFSET ?", (index,))
+        return self._make(rows)[0]
+
+
+class ScanStore:
+    """The scan's rows in a private temporary SQLite database (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE", "cache_size = -4096"):
+            self._conn.execute(f"PRAGMA {pragma}")
+        self._conn.executescript(_SCHEMA)
+        self.titles = TitleIndex(self._conn)
+        self._pending = 0
+        self._citation_seq = 0
+        self._finished = False
+        self._conn.execute("BEGIN")
+        self.documents: TableView[Document] = TableView(self, "documents", _DOCUMENT_COLUMNS, _documents)
+        self.problems: TableView[Problem] = TableView(self, "problems", "path, kind, message",
+                                                      lambda rows: [Problem(*r) for r in rows])
+        self.urls: TableView[CitedUrl] = TableView(self, "urls", "url", self._cited_urls)
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    def add(self, document: Document | None, citations: Sequence[tuple[str, Citation]],
+            problems: Sequence[Problem] = ()) -> None:
+        """One parsed file's rows; the document's citations are ``(canonical URL, citation)`` pairs."""
+        conn = self._conn
+        if problems:
+            conn.executemany("INSERT INTO problems (path, kind, message) VALUES (?, ?, ?)",
+                             [(p.path, p.kind, p.message) for p in problems])
+        if document is not None:
+            conn.execute(f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         _document_row(document))
+        if citations:
+            self.add_citations(citations)
+        self._pending += 1
+        if self._pending >= _BATCH_DOCUMENTS:
+            conn.execute("COMMIT")
+            conn.execute("BEGIN")
+            self._pending = 0
+
+    def add_citations(self, citations: Sequence[tuple[str, Citation]]) -> None:
+        conn = self._conn
+        conn.executemany("INSERT OR IGNORE INTO urls (url) VALUES (?)", [(u,) for u, _ in citations])
+        first = self._citation_seq + 1
+        self._citation_seq += len(citations)
+        conn.executemany(
+            f"INSERT INTO citations (seq, url, {_CITATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(first + i, u, c.document, c.role, c.title, c.excerpt, c.published, c.width, c.height)
+             for i, (u, c) in enumerate(citations)])
+        self.titles.add_all((c.title, u, c.role, c.document, first + i) for i, (u, c) in enumerate(citations))
+
+    def add_problem(self, problem: Problem) -> None:
+        self._conn.execute("INSERT INTO problems (path, kind, message) VALUES (?, ?, ?)",
+                           (problem.path, problem.kind, problem.message))
+
+    def finish(self) -> None:
+        """Commit, index, and link documents by title; the store is read-only afterwards."""
+        if self._finished:
+            return
+        conn = self._conn
+        conn.execute("COMMIT")
+        conn.executescript(_INDEXES)
+        self.titles.finish()
+        self._link_titles()
+        self._finished = True
+
+    def _link_titles(self) -> None:
+        """Documents with no URL of their own, linked to the URL cited elsewhere under their title."""
+        conn = self._conn
+        last = 0
+        while True:
+            rows = conn.execute("SELECT seq, id, title, urls FROM documents WHERE seq > ? AND snapshot_url IS NULL "
+                                "ORDER BY seq LIMIT ?", (last, PAGE_ROWS)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            conn.execute("BEGIN")
+            for seq, doc_id, title, urls in rows:
+                linked = self.titles.match(title, document=doc_id)
+                if linked is not None:
+                    conn.execute("UPDATE documents SET snapshot_url = ?, snapshot_via = 'title' WHERE seq = ?",
+                                 (linked, seq))
+                elif urls == "[]":
+                    conn.execute("INSERT INTO problems (path, kind, message) VALUES (?, 'no-cited-url', ?)",
+                                 (doc_id, "cites no URL and no cited title matches its title; nothing to fetch for it"))
+            conn.execute("COMMIT")
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
+        with self._lock:
+            row = self._conn.execute(sql, params).fetchone()
+        assert row is not None
+        return tuple(row)
+
+    def cited(self, url: str) -> CitedUrl | None:
+        """``url``'s citations, or ``None`` when no document cites it."""
+        found = self._cited_urls([(url,)])
+        return found[0] if found[0].citations else None
+
+    def snapshots(self, url: str) -> list[Document]:
+        """The documents that are snapshots of ``url``, in corpus order."""
+        return _documents(self.query(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE snapshot_url = ? ORDER BY seq",
+                                     (url,)))
+
+    def citations_of(self, documents: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """``(url, role)`` of each of ``documents``' citations, in corpus order (documents citing nothing left out)."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for start in range(0, len(documents), 500):
+            part = documents[start:start + 500]
+            rows = self.query(f"SELECT document, url, role FROM citations WHERE document IN "
+                              f"({', '.join('?' * len(part))}) ORDER BY seq", part)
+            for document, url, role in rows:
+                out.setdefault(document, []).append((url, role))
+        return out
+
+    def url_strings(self) -> Iterator[str]:
+        """Every cited URL in first-cited order, without its citations."""
+        last = 0
+        while True:
+            rows = self.query(f"SELECT seq, url FROM urls WHERE seq > ? ORDER BY seq LIMIT {PAGE_ROWS * 8}", (last,))
+            if not rows:
+                return
+            last = rows[-1][0]
+            for _, url in rows:
+                yield url
+
+    def counts(self) -> dict[str, Any]:
+        """Rows per table and the break-downs :class:`~crawler.corpus.ScanStatistics` reports."""
+        return {
+            "documents": self.query_one("SELECT COUNT(*) FROM documents")[0],
+            "shapes": dict(self.query("SELECT shape, COUNT(*) FROM documents GROUP BY shape ORDER BY MIN(seq)")),
+            "urls": self.query_one("SELECT COUNT(*) FROM urls")[0],
+            "citations": self.query_one("SELECT COUNT(*) FROM citations")[0],
+            "linked_by_title": self.query_one("SELECT COUNT(*) FROM documents WHERE snapshot_via = 'title'")[0],
+            "problems": dict(self.query("SELECT kind, COUNT(*) FROM problems GROUP BY kind ORDER BY MIN(seq)")),
+        }
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _cited_urls(self, rows: list[tuple[Any, ...]]) -> list[CitedUrl]:
+        out = []
+        for (url,) in rows:
+            cits = self.query(f"SELECT {_CITATION_COLUMNS} FROM citations WHERE url = ? ORDER BY seq", (url,))
+            out.append(CitedUrl(url, tuple(Citation(*c) for c in cits)))
+        return out
+
+
+def _document_row(d: Document) -> tuple[Any, ...]:
+    return (d.id, d.path, d.shape, d.title, d.excerpt, d.published.isoformat() if d.published else None,
+            d.content_hash, d.encoding, d.size, json.dumps(d.urls, ensure_ascii=False), d.snapshot_url, d.snapshot_via)
+
+
+def _documents(rows: list[tuple[Any, ...]]) -> list[Document]:
+    return [Document(id=r[0], path=r[1], shape=r[2], title=r[3], body=None, excerpt=r[4],
+                     published=dt.datetime.fromisoformat(r[5]) if r[5] else None, content_hash=r[6],
+                     encoding=r[7], size=r[8], urls=tuple(json.loads(r[9])), snapshot_url=r[10], snapshot_via=r[11])
+            for r in rows]
