@@ -22,7 +22,6 @@ event loop iterates: no cursor stays open across a ``yield``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -35,8 +34,8 @@ __all__ = ["PAGE_ROWS", "CitedUrl", "ScanStore", "TableView"]
 
 #: rows fetched per query when a view is iterated
 PAGE_ROWS = 512
-#: documents written per transaction
-_BATCH_DOCUMENTS = 2000
+#: documents whose rows are buffered before they are written (one transaction)
+_BATCH_DOCUMENTS = 500
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -44,15 +43,17 @@ CREATE TABLE documents (
     excerpt TEXT, published TEXT, content_hash TEXT NOT NULL, encoding TEXT NOT NULL, size INTEGER NOT NULL,
     urls TEXT NOT NULL, snapshot_url TEXT, snapshot_via TEXT
 );
-CREATE TABLE urls (seq INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE);
+CREATE TABLE urls (seq INTEGER PRIMARY KEY, url TEXT NOT NULL);
 CREATE TABLE citations (
     seq INTEGER PRIMARY KEY, url TEXT NOT NULL, document TEXT NOT NULL, role TEXT NOT NULL, title TEXT,
     excerpt TEXT, published TEXT, width INTEGER, height INTEGER
 );
 CREATE TABLE problems (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);
 """
-#: made once the rows are in (cheaper than keeping them up to date row by row)
+#: made once the rows are in: while scanning every table is only appended to, which costs the same
+#: at any size, where keeping a unique index up to date row by row slowed down as the corpus grew
 _INDEXES = """
+INSERT INTO urls (url) SELECT url FROM citations GROUP BY url ORDER BY MIN(seq);
 CREATE INDEX citations_by_url ON citations (url, seq);
 CREATE INDEX documents_by_snapshot ON documents (snapshot_url, seq);
 CREATE INDEX citations_by_document ON citations (document, seq);
@@ -159,10 +160,11 @@ class ScanStore:
             self._conn.execute(f"PRAGMA {pragma}")
         self._conn.executescript(_SCHEMA)
         self.titles = TitleIndex(self._conn)
-        self._pending = 0
         self._citation_seq = 0
         self._finished = False
-        self._conn.execute("BEGIN")
+        self._documents: list[tuple[Any, ...]] = []
+        self._citations: list[tuple[Any, ...]] = []
+        self._problems: list[tuple[str, str, str]] = []
         self.documents: TableView[Document] = TableView(self, "documents", _DOCUMENT_COLUMNS, _documents)
         self.problems: TableView[Problem] = TableView(self, "problems", "path, kind, message",
                                                       lambda rows: [Problem(*r) for r in rows])
@@ -173,42 +175,46 @@ class ScanStore:
     def add(self, document: Document | None, citations: Sequence[tuple[str, Citation]],
             problems: Sequence[Problem] = ()) -> None:
         """One parsed file's rows; the document's citations are ``(canonical URL, citation)`` pairs."""
-        conn = self._conn
-        if problems:
-            conn.executemany("INSERT INTO problems (path, kind, message) VALUES (?, ?, ?)",
-                             [(p.path, p.kind, p.message) for p in problems])
+        self._problems.extend((p.path, p.kind, p.message) for p in problems)
         if document is not None:
-            conn.execute(f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         _document_row(document))
+            self._documents.append(_document_row(document))
         if citations:
             self.add_citations(citations)
-        self._pending += 1
-        if self._pending >= _BATCH_DOCUMENTS:
-            conn.execute("COMMIT")
-            conn.execute("BEGIN")
-            self._pending = 0
+        if len(self._documents) >= _BATCH_DOCUMENTS:
+            self._flush()
 
     def add_citations(self, citations: Sequence[tuple[str, Citation]]) -> None:
-        conn = self._conn
-        conn.executemany("INSERT OR IGNORE INTO urls (url) VALUES (?)", [(u,) for u, _ in citations])
         first = self._citation_seq + 1
         self._citation_seq += len(citations)
-        conn.executemany(
-            f"INSERT INTO citations (seq, url, {_CITATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(first + i, u, c.document, c.role, c.title, c.excerpt, c.published, c.width, c.height)
-             for i, (u, c) in enumerate(citations)])
+        self._citations.extend((first + i, u, c.document, c.role, c.title, c.excerpt, c.published, c.width, c.height)
+                               for i, (u, c) in enumerate(citations))
         self.titles.add_all((c.title, u, c.role, c.document, first + i) for i, (u, c) in enumerate(citations))
 
     def add_problem(self, problem: Problem) -> None:
-        self._conn.execute("INSERT INTO problems (path, kind, message) VALUES (?, ?, ?)",
-                           (problem.path, problem.kind, problem.message))
+        self._problems.append((problem.path, problem.kind, problem.message))
+
+    def _flush(self) -> None:
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            conn.executemany(f"INSERT INTO documents ({_DOCUMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             self._documents)
+            conn.executemany(f"INSERT INTO citations (seq, url, {_CITATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             self._citations)
+            conn.executemany("INSERT INTO problems (path, kind, message) VALUES (?, ?, ?)", self._problems)
+            self.titles.flush()
+        finally:
+            conn.execute("COMMIT")
+        self._documents.clear()
+        self._citations.clear()
+        self._problems.clear()
 
     def finish(self) -> None:
         """Commit, index, and link documents by title; the store is read-only afterwards."""
         if self._finished:
             return
+        self._flush()
         conn = self._conn
-        conn.execute("COMMIT")
         conn.executescript(_INDEXES)
         self.titles.finish()
         self._link_titles()
@@ -230,7 +236,7 @@ class ScanStore:
                 if linked is not None:
                     conn.execute("UPDATE documents SET snapshot_url = ?, snapshot_via = 'title' WHERE seq = ?",
                                  (linked, seq))
-                elif urls == "[]":
+                elif not urls:
                     conn.execute("INSERT INTO problems (path, kind, message) VALUES (?, 'no-cited-url', ?)",
                                  (doc_id, "cites no URL and no cited title matches its title; nothing to fetch for it"))
             conn.execute("COMMIT")
@@ -304,11 +310,11 @@ class ScanStore:
 
 def _document_row(d: Document) -> tuple[Any, ...]:
     return (d.id, d.path, d.shape, d.title, d.excerpt, d.published.isoformat() if d.published else None,
-            d.content_hash, d.encoding, d.size, json.dumps(d.urls, ensure_ascii=False), d.snapshot_url, d.snapshot_via)
+            d.content_hash, d.encoding, d.size, "\n".join(d.urls), d.snapshot_url, d.snapshot_via)
 
 
 def _documents(rows: list[tuple[Any, ...]]) -> list[Document]:
     return [Document(id=r[0], path=r[1], shape=r[2], title=r[3], body=None, excerpt=r[4],
                      published=dt.datetime.fromisoformat(r[5]) if r[5] else None, content_hash=r[6],
-                     encoding=r[7], size=r[8], urls=tuple(json.loads(r[9])), snapshot_url=r[10], snapshot_via=r[11])
+                     encoding=r[7], size=r[8], urls=tuple(r[9].split("\n")) if r[9] else (), snapshot_url=r[10], snapshot_via=r[11])
             for r in rows]

@@ -75,35 +75,45 @@ class TitleIndex:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        conn.execute("CREATE TABLE IF NOT EXISTS titles (key TEXT NOT NULL, url TEXT NOT NULL, "
-                     "documents INTEGER NOT NULL, first TEXT NOT NULL, last TEXT NOT NULL, first_order INTEGER NOT NULL, "
-                     "PRIMARY KEY (key, url)) WITHOUT ROWID")
+        self._rows: list[tuple[str, str, str, int]] = []
+        conn.execute("CREATE TABLE title_citations (key TEXT NOT NULL, url TEXT NOT NULL, document TEXT NOT NULL, "
+                     "first_order INTEGER NOT NULL)")
 
     def add(self, title: str | None, url: str, role: str, document: str, *, order: int) -> None:
-        """Record that ``document`` cites ``url`` as ``role`` under ``title``; ``order`` grows with every call.
-
-        A document's citations are added together, one document after the other.
-        """
+        """Record that ``document`` cites ``url`` as ``role`` under ``title``; ``order`` grows with every call."""
         self.add_all([(title, url, role, document, order)])
 
     def add_all(self, citations: Iterable[tuple[str | None, str, str, str, int]]) -> None:
-        """:meth:`add` for each ``(title, url, role, document, order)``, in one statement."""
-        rows = []
+        """:meth:`add` for each ``(title, url, role, document, order)``; rows are written by :meth:`flush`."""
         for title, url, role, document, order in citations:
             if not title or is_image_role(role):
                 continue
             key = normalise_title(title)
             if key:
-                rows.append((key, url, document, document, order))
-        if rows:
-            self._conn.executemany(
-                "INSERT INTO titles (key, url, documents, first, last, first_order) VALUES (?, ?, 1, ?, ?, ?) "
-                "ON CONFLICT (key, url) DO UPDATE SET documents = documents + (last != excluded.last), "
-                "last = excluded.last", rows)
+                self._rows.append((key, url, document, order))
+
+    def flush(self) -> None:
+        """Write the rows added since the last flush (the caller owns the transaction)."""
+        self._conn.executemany("INSERT INTO title_citations VALUES (?, ?, ?, ?)", self._rows)
+        self._rows.clear()
 
     def finish(self) -> None:
-        """Index the rows for :meth:`match` (call once, after the last :meth:`add`)."""
-        self._conn.execute("CREATE INDEX IF NOT EXISTS titles_by_url ON titles (url, first_order)")
+        """One row per (title, URL): how many documents cite it, the first of them, when it was first titled.
+
+        Call once, after the last :meth:`add`. Every citation was only appended while scanning
+        (the same cost at any corpus size); the grouping is one sort here. In a group, the bare
+        ``document`` column comes from the row with the smallest ``first_order`` (SQLite's rule
+        for a bare column beside ``MIN()``): the first citing document.
+        """
+        self.flush()
+        self._conn.executescript("""
+            CREATE TABLE titles (key TEXT NOT NULL, url TEXT NOT NULL, documents INTEGER NOT NULL,
+                                 first TEXT NOT NULL, first_order INTEGER NOT NULL, PRIMARY KEY (key, url)) WITHOUT ROWID;
+            INSERT INTO titles SELECT key, url, COUNT(DISTINCT document), document, MIN(first_order)
+                FROM title_citations GROUP BY key, url;
+            DROP TABLE title_citations;
+            CREATE INDEX titles_by_url ON titles (url, first_order);
+        """)
 
     def match(self, title: str | None, *, document: str) -> str | None:
         """The URL cited elsewhere under ``title``, or ``None``; citations by ``document`` itself do not count."""
