@@ -1,13 +1,23 @@
-"""How long does comparing a stored article with a re-fetched page take?
+"""How long does judging a re-fetched page against what a snapshot says take?
 
-Times :func:`archive.compare.compare_texts` on ~50 KB texts (English and
+``texts``: :func:`archive.compare.compare_texts` on ~50 KB texts (English and
 Chinese) in the cases a run meets: identical, lightly edited, half rewritten,
 reordered and a different page; plus 500-paragraph pages. Texts are built from
 the real article bodies in ``../shared/data/pages/scrapinghub`` when present
 (never copied into the repo), else from a fixed pseudo-random vocabulary.
 
-Usage: ``python scripts/bench_compare.py [--repeat 5]``. Prints the median per case.
-The machine is shared: treat the figures as noisy.
+``excerpt`` and ``title``: :func:`archive.compare.excerpt_contained` and
+:func:`archive.compare.compare_title` on the throughput benchmark's own pages
+(``scripts/bench_origin.page_pool``: 60–120 KB of HTML, extracted by
+:func:`archive.extract.extract_article` and joined as ``archive.verdicts`` joins them),
+as plain ASCII, with typographic quotes and dashes (what real English pages have), and as
+Chinese; excerpts as ``scripts/bench``'s corpus cites them (short, not on the page) and
+as real citations are (~200 characters: verbatim, one word edited, from another page).
+
+Usage: ``python scripts/bench_compare.py [--repeat 5] [--parts texts,excerpt,title]``.
+Prints the median CPU ms per call (``time.process_time``). To compare with another checkout's package, run this
+script with ``PYTHONPATH`` set to that checkout. The machine is shared: treat the
+figures as noisy.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from archive.compare import compare_texts
+from archive.compare import compare_texts, compare_title, excerpt_contained
 
 REPO = Path(__file__).resolve().parent.parent
 # ../shared beside a checkout; a worktree under wt/ has it one level further up
@@ -73,11 +83,13 @@ def cases(paras: list[str], rng: random.Random, size: int) -> dict[str, tuple[li
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
+    """Median CPU seconds of this process per run: on a shared machine wall time mostly measures
+    the other processes (process_time still varies with their cache pressure: noisy, not useless)."""
     runs = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        runs.append(time.perf_counter() - start)
+        runs.append(time.process_time() - start)
     return statistics.median(runs)
 
 
@@ -109,10 +121,70 @@ def extractor_agreement() -> None:
               f"{statistics.median(recalls):.3f}  unchanged/minor/major/different {share}")
 
 
+def page_texts(pages: int) -> dict[str, list[tuple[str, str]]]:
+    """(title, text) of the benchmark origin's pages: ASCII, typographic and Chinese variants."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_origin
+
+    from archive.extract import extract_article
+
+    ascii_pages = []
+    for html in bench_origin.page_pool()[:pages]:
+        article = extract_article(html)
+        ascii_pages.append((article.title or "", "\n".join(article.paragraphs)))
+    typo = str.maketrans({"'": "’", ",": ",\u00a0"})
+    typographic = [(t, "“" + x.translate(typo).replace(". ", " — ", 3) + "”") for t, x in ascii_pages]
+    rng = random.Random(9)
+    zh_paras = chinese_paragraphs(rng)
+    chinese = [("".join(rng.choice(zh_paras)[:12]), "\n".join(take(zh_paras, rng, len(x.encode()))))
+               for _, x in ascii_pages]
+    return {"ascii": ascii_pages, "typographic": typographic, "zh": chinese}
+
+
+def excerpt_cases(texts: list[tuple[str, str]], rng: random.Random) -> dict[str, list[tuple[str, str]]]:
+    """(excerpt, page text) pairs per kind of excerpt, one per page."""
+    out: dict[str, list[tuple[str, str]]] = {"bench corpus (short, absent)": [], "200 ch verbatim": [],
+                                              "200 ch one word edited": [], "200 ch other page": []}
+    for n, (title, text) in enumerate(texts):
+        other = texts[(n + 1) % len(texts)][1]
+        start = rng.randrange(len(text) // 2)
+        piece = text[start:start + 200]
+        out["bench corpus (short, absent)"].append((f"{title or other[:40]} and more.", text))
+        out["200 ch verbatim"].append((piece + "…", text))
+        out["200 ch one word edited"].append((piece[:100] + "edited" + piece[106:] + "…", text))
+        out["200 ch other page"].append((other[start:start + 200] + "…", text))
+    return out
+
+
+def bench_pages(repeat: int, pages: int, parts: set[str]) -> None:
+    rng = random.Random(5)
+    for variant, texts in page_texts(pages).items():
+        size = sum(len(t.encode()) for _, t in texts) // len(texts) // 1000
+        if "excerpt" in parts:
+            for name, pairs in excerpt_cases(texts, rng).items():
+                t = timed(lambda pairs=pairs: [excerpt_contained(e, x) for e, x in pairs], repeat) / len(pairs)
+                scores = [excerpt_contained(e, x) for e, x in pairs]
+                print(f"excerpt {variant:<11} {name:<29} {t * 1000:7.2f} ms  score median "
+                      f"{statistics.median(scores):.3f}  (page text {size} KB)")
+        if "title" in parts:
+            pairs = [(title, f"{title} | Bench News") for title, _ in texts]
+            pairs += [(title, f"{texts[(n + 1) % len(texts)][0]} - Bench News") for n, (title, _) in enumerate(texts)]
+            t = timed(lambda pairs=pairs: [compare_title(a, b) for a, b in pairs], repeat) / len(pairs)
+            print(f"title   {variant:<11} {'own and other page titles':<29} {t * 1000:7.3f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--parts", default="texts,excerpt,title", help="comma-separated: texts, excerpt, title")
+    ap.add_argument("--pages", type=int, default=20, help="benchmark-origin pages for excerpt and title")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
+    if parts & {"excerpt", "title"}:
+        bench_pages(args.repeat, args.pages, parts)
+    if "texts" not in parts:
+        return
     rng = random.Random(6)
     source = "scrapinghub bodies" if SHARED.is_dir() else "synthetic words"
     for lang, paras in (("en", english_paragraphs(rng)), ("zh", chinese_paragraphs(rng))):
