@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
-from archive.boilerplate import is_negative_hint, punctuation_count, text_weight
+from archive.boilerplate import is_negative_hint, punctuation_count, tag_ids, text_weight
 
 __all__ = ["Para", "Pruner", "collect_paragraphs", "paragraph_content"]
 
@@ -33,19 +33,12 @@ _COLLECTED = f"p, pre, td, br, p a, pre a, td a, {_ARTICLE_MARK}"
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 
 
-def _tag_ids(*names: str) -> frozenset[int]:
-    """lexbor's ids of these tags, read from the parser: an int compare instead of a tag-name
-    string built per element (``tag_id`` costs about 60% of ``tag``)."""
-    tree = LexborHTMLParser("")
-    return frozenset(tree.create_node(name).tag_id for name in names)
-
-
-_A = next(iter(_tag_ids("a")))
-_BR = next(iter(_tag_ids("br")))
-_FIGCAPTION = next(iter(_tag_ids("figcaption")))
-_PARAGRAPH_TAGS = _tag_ids("p", "pre", "td")
-_TOP_TAGS = _tag_ids("html", "body")  # never furniture
-_HTML = next(iter(_tag_ids("html")))
+_A = next(iter(tag_ids("a")))
+_BR = next(iter(tag_ids("br")))
+_FIGCAPTION = next(iter(tag_ids("figcaption")))
+_PARAGRAPH_TAGS = tag_ids("p", "pre", "td")
+_TOP_TAGS = tag_ids("html", "body")  # never furniture
+_HTML = next(iter(tag_ids("html")))
 
 
 class Para:
