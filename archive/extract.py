@@ -44,7 +44,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archive.article import Article, BodySource
 from archive.boilerplate import (
-    INLINE_TAGS,
+    INLINE_TAG_IDS,
     JUNK_SELECTOR,
     is_negative_hint,
     punctuation_count,
@@ -57,7 +57,6 @@ from archive.paragraphs import Para, Pruner, collect_paragraphs, paragraph_conte
 
 __all__ = ["extract_article", "extract_from_tree"]
 
-_INLINE = frozenset(INLINE_TAGS)
 _SEP = "\x1f"  # between text nodes; never in real text
 _HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
            '[style*="visibility:hidden"], [style*="visibility: hidden"]')
@@ -293,7 +292,7 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
     # every element, filtered by tag here: lexbor tests each element against each of the 37
     # selectors of a tag list, which costs more than reading the tags
     for el in node.css("*"):
-        if el.tag in _INLINE and el.mem_id != own:  # css() includes the node itself: a <span> container stays
+        if el.tag_id in INLINE_TAG_IDS and el.mem_id != own:  # css() includes the node itself: a <span> container stays
             el.unwrap()
     node.merge_text_nodes()
     # ASCII-blank text nodes (between blocks: about half of them) are skipped by lexbor; other

@@ -17,7 +17,7 @@ import re
 
 from selectolax.lexbor import LexborNode
 
-from archive.boilerplate import is_negative_hint, punctuation_count, text_weight
+from archive.boilerplate import is_negative_hint, punctuation_count, tag_ids, text_weight
 
 __all__ = ["Para", "Pruner", "collect_paragraphs", "paragraph_content"]
 
@@ -31,6 +31,14 @@ _ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
 #: paragraph-like elements, the links in them and the article-body marks: one walk of the body
 _COLLECTED = f"p, pre, td, br, p a, pre a, td a, {_ARTICLE_MARK}"
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
+
+
+_A = next(iter(tag_ids("a")))
+_BR = next(iter(tag_ids("br")))
+_FIGCAPTION = next(iter(tag_ids("figcaption")))
+_PARAGRAPH_TAGS = tag_ids("p", "pre", "td")
+_TOP_TAGS = tag_ids("html", "body")  # never furniture
+_HTML = next(iter(tag_ids("html")))
 
 
 class Para:
@@ -52,23 +60,23 @@ def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
     marked: set[int] = set()
     # one css() call: each is a walk of the whole body (~0.1 ms on a news page, whatever it matches)
     for node in body.css(_COLLECTED):
-        tag = node.tag
-        if tag == "a":
+        tag = node.tag_id
+        if tag == _A:
             marked_link = _is_marked(node)
             if marked_link:
                 marked.add(node.mem_id)
             if not marked_link or _in_paragraph(node):
                 links.append(node)  # the links in paragraphs (a marked one may be elsewhere)
             continue
-        if tag in ("p", "pre", "td"):
+        if tag in _PARAGRAPH_TAGS:
             sources.append(node)
-        elif tag == "br":
+        elif tag == _BR:
             breaks.append(node)
         if _is_marked(node):
             marked.add(node.mem_id)
     for br in breaks:
         parent = br.parent
-        if parent is not None and parent.mem_id not in seen_br and parent.tag not in ("p", "pre", "td"):
+        if parent is not None and parent.mem_id not in seen_br and parent.tag_id not in _PARAGRAPH_TAGS:
             seen_br.add(parent.mem_id)
             sources.append(parent)
     # link text per paragraph from one query (a css() call costs microseconds even on a small node):
@@ -101,14 +109,31 @@ def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
             continue
         chain = chains.get(parent.mem_id)
         if chain is None:
-            chain = []
-            up: LexborNode | None = parent
-            while up is not None and up.tag not in ("html", "#document", None):
-                chain.append(up)
-                up = up.parent
-            chains[parent.mem_id] = chain
+            chain = _chain(parent, chains)
         out.append(Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
     return out, marked
+
+
+def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[LexborNode]:
+    """``node`` and its ancestors below ``<html>``, nearest first; every chain made on the way is
+    kept in ``chains`` (by ``mem_id``), so that an ancestor shared by many paragraphs is read
+    once, not once per paragraph parent (a hop costs a node object and a tag read)."""
+    path: list[LexborNode] = []
+    known: list[LexborNode] = []
+    up: LexborNode | None = node
+    while up is not None:
+        found = chains.get(up.mem_id)
+        if found is not None:
+            known = found
+            break
+        if up.tag_id == _HTML or not up.is_element_node:
+            break
+        path.append(up)
+        up = up.parent
+    for below in reversed(path):
+        known = [below, *known]
+        chains[below.mem_id] = known
+    return known
 
 
 def _is_marked(node: LexborNode) -> bool:
@@ -118,7 +143,7 @@ def _is_marked(node: LexborNode) -> bool:
 def _in_paragraph(node: LexborNode) -> bool:
     up = node.parent
     while up is not None:
-        if up.tag in ("p", "pre", "td"):
+        if up.tag_id in _PARAGRAPH_TAGS:
             return True
         up = up.parent
     return False
@@ -172,8 +197,8 @@ class Pruner:
         cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
         hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
         hinted = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
-        tag = node.tag
-        if (hinted or tag == "figcaption") and key not in self.protected and tag not in ("html", "body"):
+        tag = node.tag_id
+        if (hinted or tag == _FIGCAPTION) and key not in self.protected and tag not in _TOP_TAGS:
             share = self.content.get(key, 0) / self.total
             if share < 0.3 or (hinted and _COMMENTISH.search(hint) and share < 0.9):
                 return True

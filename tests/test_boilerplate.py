@@ -1,0 +1,74 @@
+"""archive.boilerplate: the stock-line test and its cheap pre-checks agree with the patterns."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from archive import boilerplate
+from archive.boilerplate import is_boilerplate_line
+
+STOCK = [
+    "Advertisement", "ADVERTISING", "Anzeige", "Publicité", "publicidad", "Pubblicità", "Reklama", "广告",
+    "Story continues - below", "Advertisement - Scroll to continue", "Share this article", "Share on Facebook",
+    "Read more: the news", "See also the report", "Related articles:", "More from the Planet", "Recommended for you",
+    "Click here to see", "Tap to expand", "Sign up for our newsletter", "Subscribe now", "Register today",
+    "Follow us on Twitter", "Like us on Facebook", "Tweet", "Email", "E-mail", "Print", "LinkedIn", "WhatsApp",
+    "Pinterest", "Reddit", "Flipboard", "Copy link", "Photo: Jane Doe", "Images credit: x", "Picture: y",
+    "Video: z", "Illustration: w", "Graphics: q", "Getty Images", "Reuters/John Doe", "AP Photo/Jane Doe",
+    "AFP via Getty", "Shutterstock", "iStock", "Also read: ten ways", "© 2019 Planet", "Copyright 2020",
+    "All rights reserved.", "Loading...", "Please wait", "Comments", "12 comments", "Leave a comment",
+    "Post a comment", "Skip to main content", "Back to top", "Top of page", "Previous article", "Next story",
+    "This article was updated on May 1", "Updated: May 1", "Published: May 2", "Posted: today", "5 min read",
+    "Listen to this article", "We use cookies to do things", "This website uses cookies for x",
+    "By Jane Doe", "Von Hans Meier", "Jane Doe | Getty Images", "— Advertisement —", "•Print",
+]
+
+
+@pytest.mark.parametrize("line", STOCK + [s.upper() for s in STOCK] + [s.lower() for s in STOCK])
+def test_stock_lines_are_boilerplate(line: str) -> None:
+    if line.startswith(("BY ", "VON ", "by ", "von ")) or line in ("AP PHOTO/JANE DOE",):
+        return  # bylines are matched case-sensitively; upper-cased names are not names
+    assert is_boilerplate_line(line)
+
+
+def test_every_alternative_has_its_head_listed() -> None:
+    # the top-level alternatives of the pattern, each with the first three characters it can start
+    # with when written in ASCII letters: the pre-check must let all of them through
+    source = boilerplate._BOILERPLATE_LINE.pattern
+    body = source[source.index("^(?:") + 4: source.rindex(")$")]
+    depth, start, branches = 0, 0, []
+    for i, ch in enumerate(body):
+        if ch == "(" and body[i - 1:i] != "\\":
+            depth += 1
+        elif ch == ")" and body[i - 1:i] != "\\":
+            depth -= 1
+        elif ch == "|" and depth == 0 and body[i - 1:i] != "\\":
+            branches.append(body[start:i])
+            start = i + 1
+    branches.append(body[start:])
+    assert len(branches) > 40
+    for branch in branches:
+        words = re.findall(r"[a-z][a-z -]*", branch.removeprefix("(?:"))
+        if branch.startswith(("\\d", "©", "广")):
+            continue  # digits and non-ASCII starts always reach the pattern
+        options = [w for w in re.split(r"\|", branch.removeprefix("(?:").split(")")[0])] if branch.startswith("(?:") \
+            else [words[0]]
+        for option in options:
+            assert option[:3].lower() in boilerplate._STOCK_HEADS, (branch, option)
+
+
+def test_prose_is_not_boilerplate() -> None:
+    assert not is_boilerplate_line("The council voted on Tuesday to approve the new budget.")
+    assert not is_boilerplate_line("Share prices fell sharply on Monday after the report.")
+
+
+def test_inline_tag_ids_are_those_of_parsed_elements() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    markup = "".join(f"<{tag}>x</{tag}>" for tag in boilerplate.INLINE_TAGS if tag not in ("rp", "rt"))
+    tree = LexborHTMLParser(f"<p>{markup}<ruby>r<rp>(</rp><rt>t</rt></ruby></p>")
+    seen = {node.tag: node.tag_id for node in tree.css(boilerplate.INLINE_SELECTOR)}
+    assert set(seen) == set(boilerplate.INLINE_TAGS)
+    assert set(seen.values()) == boilerplate.INLINE_TAG_IDS

@@ -1,0 +1,35 @@
+"""archive.paragraphs: the paragraphs found, their ancestor chains, and the tag ids they are tested by."""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborHTMLParser
+
+from archive import paragraphs
+from archive.paragraphs import collect_paragraphs
+
+TEXT = "The council voted on Tuesday to approve the new budget, which raises spending on schools."
+
+
+def test_tag_ids_are_those_of_parsed_elements() -> None:
+    # td only exists inside a table: ids read from a parse of bare tags would miss it
+    tree = LexborHTMLParser("<table><tr><td>x</td></tr></table><p>y</p><pre>z</pre><figure><figcaption>c"
+                            "</figcaption></figure><a>l</a><br>")
+    ids = {node.tag: node.tag_id for node in tree.css("td, p, pre, figcaption, a, br, html, body")}
+    assert {ids["td"], ids["p"], ids["pre"]} == paragraphs._PARAGRAPH_TAGS
+    assert {ids["html"], ids["body"]} == paragraphs._TOP_TAGS
+    assert (
+        ids["a"], ids["br"], ids["figcaption"], ids["html"]) == (paragraphs._A, paragraphs._BR, paragraphs._FIGCAPTION, paragraphs._HTML)
+
+
+def test_chains_run_from_the_parent_to_body_and_siblings_share_one() -> None:
+    tree = LexborHTMLParser(f"<body><main><div class='a'><p>{TEXT}</p><p>{TEXT}</p></div>"
+                            f"<div class='b'><table><tr><td>{TEXT}</td></tr></table></div></main></body>")
+    assert tree.body is not None
+    paras, marked = collect_paragraphs(tree.body)
+    assert marked == set()
+    assert [p.node.tag for p in paras] == ["p", "p", "td"]
+    assert paras[0].chain is paras[1].chain
+    assert [n.tag for n in paras[0].chain] == ["div", "main", "body"]
+    assert [n.tag for n in paras[2].chain] == ["tr", "tbody", "table", "div", "main", "body"]
+    # the shared ancestors are the same elements in both chains
+    assert [n.mem_id for n in paras[2].chain[-2:]] == [n.mem_id for n in paras[0].chain[-2:]]
