@@ -29,7 +29,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,12 +182,32 @@ class _Judge:
         if copy is None or self._pool is None:
             return await trio.to_thread.run_sync(self.judge, result, url)
         future = self._pool.submit(_worker_judge, self.cited(url), self.scan.snapshots(url), copy)
-        return await trio.to_thread.run_sync(future.result)
+        return await _wait_for(future)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+async def _wait_for(future: Future[UrlVerdict]) -> UrlVerdict:
+    """The result of a judging process's future, waited for on the event loop (no thread per wait).
+
+    The pool's own thread completes the future; its callback hands the wake-up to trio with
+    ``run_sync_soon``, the one thread-safe way into a running loop.
+    """
+    done = trio.Event()
+    token = trio.lowlevel.current_trio_token()
+
+    def wake(_: Future[UrlVerdict]) -> None:
+        try:
+            token.run_sync_soon(done.set)
+        except trio.RunFinishedError:       # the run ended (cancelled) before the verdict came
+            pass
+
+    future.add_done_callback(wake)
+    await done.wait()
+    return future.result()
 
 
 def _metadata(result: FetchResult, cited: CitedUrl | None) -> list[tuple[str, str]]:
