@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from archive.report import HTML_NAME, JSONL_NAME, ReportPaths, document_record, url_record
 from archive.report_html import (
@@ -45,7 +45,16 @@ from archive.report_html import (
 from archive.summary import Summary, Tally, run_record
 from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
-__all__ = ["SPOOL_DIR", "ReportSpool", "SpoolStatistics", "SpooledVerdicts", "remove_stale_spools", "write_atomic"]
+__all__ = [
+    "SPOOL_DIR",
+    "ListedUrls",
+    "ReportSpool",
+    "SpoolStatistics",
+    "SpooledVerdicts",
+    "UrlIndex",
+    "remove_stale_spools",
+    "write_atomic",
+]
 
 #: the folder, inside the collection, that holds the spools of runs in progress
 SPOOL_DIR = ".report-tmp"
@@ -76,8 +85,17 @@ _VERDICTS = tuple(Verdict)
 _CODE = {v: n for n, v in enumerate(_VERDICTS)}
 
 
-class SpooledVerdicts(Mapping[str, Verdict]):
-    """URL -> verdict of the URLs spooled so far, in corpus order: a byte a URL beside the URL's position."""
+@runtime_checkable
+class UrlIndex(Protocol):
+    """A report's URLs in report order: how many, each one's place, and all of them in order."""
+
+    def __len__(self) -> int: ...
+    def position(self, url: str) -> int | None: ...
+    def __iter__(self) -> Iterator[str]: ...
+
+
+class ListedUrls:
+    """A :class:`UrlIndex` over URLs given as a list (a dict from URL to place, in memory)."""
 
     def __init__(self, urls: Iterable[str]) -> None:
         self._position: dict[str, int] = {}
@@ -85,33 +103,54 @@ class SpooledVerdicts(Mapping[str, Verdict]):
             if url in self._position:
                 raise ValueError(f"{url}: listed twice in one report")
             self._position[url] = len(self._position)
+
+    def __len__(self) -> int:
+        return len(self._position)
+
+    def position(self, url: str) -> int | None:
+        return self._position.get(url)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._position)
+
+
+class SpooledVerdicts(Mapping[str, Verdict]):
+    """URL -> verdict of the URLs spooled so far, in report order: a byte a URL beside the URL's place.
+
+    ``urls`` is the report's URLs, a plain iterable (kept as a :class:`ListedUrls`) or a
+    :class:`UrlIndex` that looks places up elsewhere (a run's URLs live in the scan's database,
+    so the run holds no URL strings for them).
+    """
+
+    def __init__(self, urls: Iterable[str] | UrlIndex) -> None:
+        self._index: UrlIndex = urls if isinstance(urls, UrlIndex) else ListedUrls(urls)
         #: how many URLs the report has (``len()`` is how many are spooled)
-        self.size = len(self._position)
+        self.size = len(self._index)
         self._codes = array("b", [-1]) * self.size
         self._count = 0
 
     def position(self, url: str) -> int | None:
         """``url``'s place in the report, ``None`` when it is not one of the report's URLs."""
-        return self._position.get(url)
+        return self._index.position(url)
 
     def missing(self) -> Iterator[str]:
-        """The report's URLs not spooled yet, in corpus order (adding them while iterating is fine)."""
+        """The report's URLs not spooled yet, in report order (adding them while iterating is fine)."""
         codes = self._codes
-        return (url for url, n in self._position.items() if codes[n] < 0)
+        return (url for n, url in enumerate(self._index) if codes[n] < 0)
 
     def _set(self, position: int, verdict: Verdict) -> None:
         self._codes[position] = _CODE[verdict]
         self._count += 1
 
     def __getitem__(self, url: str) -> Verdict:
-        n = self._position[url]
-        if self._codes[n] < 0:
+        n = self._index.position(url)
+        if n is None or self._codes[n] < 0:
             raise KeyError(url)
         return _VERDICTS[self._codes[n]]
 
     def __iter__(self) -> Iterator[str]:
         codes = self._codes
-        return (url for url, n in self._position.items() if codes[n] >= 0)
+        return (url for n, url in enumerate(self._index) if codes[n] >= 0)
 
     def __len__(self) -> int:
         return self._count
@@ -161,7 +200,7 @@ class ReportSpool:
     ``previous`` maps URLs to last run's verdicts, so ``needs_attention`` flags only news.
     """
 
-    def __init__(self, folder: str | os.PathLike[str], urls: Iterable[str], *,
+    def __init__(self, folder: str | os.PathLike[str], urls: Iterable[str] | UrlIndex, *,
                  previous: Mapping[str, Verdict] | None = None) -> None:
         #: URL -> verdict, for every URL spooled (all a run keeps of them)
         self.verdicts = SpooledVerdicts(urls)

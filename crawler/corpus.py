@@ -33,7 +33,7 @@ from typing import TypeVar
 from crawler.corpuswalk import iter_corpus_files
 from crawler.documents import Citation, Document, ParsedDocument, Problem, parse_document
 from crawler.errors import UsageError
-from crawler.scanstore import CitedUrl, ScanStore
+from crawler.scanstore import CitedUrl, ScanStore, ScanUrls
 from crawler.urls import SkippedUrl, clean_url
 
 __all__ = [
@@ -99,6 +99,10 @@ class ScanResult:
     def citations_of(self, documents: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
         """``(url, role)`` of what each of ``documents`` cites, in corpus order."""
         return self._store.citations_of(documents)
+
+    def url_index(self) -> ScanUrls:
+        """The cited URLs as a report spool's index: count, place of a URL, all in order (none in RAM)."""
+        return ScanUrls(self._store)
 
     def url_strings(self) -> Iterator[str]:
         """The cited URLs in first-cited order (cheaper than :attr:`urls` when citations are not needed)."""

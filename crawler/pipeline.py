@@ -28,7 +28,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -61,7 +61,7 @@ from crawler.outcomes import FetchResult, Outcome
 from crawler.schedule import RecrawlPolicy
 from crawler.state import Capture, StateStore, WarcRef
 
-__all__ = ["Display", "PipelineResult", "judge_one", "run_pipeline", "warcinfo_of"]
+__all__ = ["Display", "PipelineResult", "PlainRequests", "judge_one", "run_pipeline", "scan_requests", "warcinfo_of"]
 
 #: problem kinds that mean the file yielded no document
 UNREADABLE_KINDS = frozenset({"binary", "bad-yaml", "empty", "unreadable", "too-large"})
@@ -259,7 +259,7 @@ def _capture(result: FetchResult, written: CaptureResult | None, verdict: UrlVer
 async def run_pipeline(
     config: Config,
     scan: ScanResult,
-    requests: Sequence[CrawlRequest],
+    requests: Collection[CrawlRequest],
     *,
     store: StateStore | None,
     run_id: int | None = None,
@@ -285,7 +285,7 @@ async def run_pipeline(
             judge_workers = 1
     judge = _Judge(config, scan, workers=judge_workers)
     try:
-        spool = ReportSpool(Path(config.collection.out), scan.url_strings(), previous=previous)  # report order: the corpus's
+        spool = ReportSpool(Path(config.collection.out), scan.url_index(), previous=previous)  # report order: the corpus's
         try:
             return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
                                       display=display, transport=transport, write_warcs=write_warcs,
@@ -299,7 +299,7 @@ async def run_pipeline(
 async def _run_spooled(
     config: Config,
     scan: ScanResult,
-    requests: Sequence[CrawlRequest],
+    requests: Collection[CrawlRequest],
     judge: _Judge,
     spool: ReportSpool,
     *,
@@ -315,7 +315,8 @@ async def _run_spooled(
     out = Path(config.collection.out)
     crawler = Crawler(config, transport=transport)
     judged = [0]
-    requested = {r.url for r in requests}
+    # only a scheduled run (carry_over) needs to tell the URLs asked for from the rest
+    requested = {r.url for r in requests} if carry_over else set()
     interrupted = False
     fetched_bytes = 0
     crawler_stopped = [False]
@@ -404,7 +405,7 @@ async def _run_spooled(
             helpers.start_soon(tick)
             helpers.start_soon(budget_timer)
             async with trio.open_nursery() as work:
-                work.start_soon(crawler.run, list(requests), send)
+                work.start_soon(crawler.run, requests, send)
                 work.start_soon(consume, receive, writer)
             helpers.cancel_scope.cancel()
 
@@ -458,5 +459,26 @@ def _last_verdict_stands(verdict: UrlVerdict, before: Verdict, why: str) -> UrlV
     return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(*verdict.evidence.notes, why)))
 
 
-def plain_requests(urls: Iterable[str]) -> list[CrawlRequest]:
-    return [CrawlRequest(u) for u in urls]
+class PlainRequests(Collection[CrawlRequest]):
+    """A plain GET of each URL, made as the crawler asks for them (nothing per URL held beforehand).
+
+    ``urls`` is called for a fresh iterator each time the collection is iterated; ``count``
+    is how many it yields.
+    """
+
+    def __init__(self, urls: Callable[[], Iterable[str]], count: int) -> None:
+        self._urls, self._count = urls, count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[CrawlRequest]:
+        return (CrawlRequest(u) for u in self._urls())
+
+    def __contains__(self, item: object) -> bool:
+        return any(r == item for r in self)
+
+
+def scan_requests(scan: ScanResult) -> PlainRequests:
+    """A plain GET of every URL the scan found, in first-cited order."""
+    return PlainRequests(scan.url_strings, len(scan.urls))

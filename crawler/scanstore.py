@@ -30,7 +30,7 @@ from typing import Any, Generic, TypeVar, overload
 from crawler.documents import Citation, Document, Problem
 from crawler.titles import TitleIndex
 
-__all__ = ["PAGE_ROWS", "CitedUrl", "ScanStore", "TableView"]
+__all__ = ["PAGE_ROWS", "CitedUrl", "ScanStore", "ScanUrls", "TableView"]
 
 #: rows fetched per query when a view is iterated
 PAGE_ROWS = 512
@@ -57,6 +57,7 @@ INSERT INTO urls (url) SELECT url FROM citations GROUP BY url ORDER BY MIN(seq);
 CREATE INDEX citations_by_url ON citations (url, seq);
 CREATE INDEX documents_by_snapshot ON documents (snapshot_url, seq);
 CREATE INDEX citations_by_document ON citations (document, seq);
+CREATE UNIQUE INDEX urls_by_url ON urls (url);
 """
 _DOCUMENT_COLUMNS = ("id, path, shape, title, excerpt, published, content_hash, encoding, size, urls, "
                      "snapshot_url, snapshot_via")
@@ -274,6 +275,11 @@ class ScanStore:
                 out.setdefault(document, []).append((url, role))
         return out
 
+    def url_position(self, url: str) -> int | None:
+        """``url``'s place among the cited URLs (0 for the first cited), ``None`` when not cited."""
+        rows = self.query("SELECT seq FROM urls WHERE url = ?", (url,))
+        return int(rows[0][0]) - 1 if rows else None
+
     def url_strings(self) -> Iterator[str]:
         """Every cited URL in first-cited order, without its citations."""
         last = 0
@@ -306,6 +312,26 @@ class ScanStore:
             cits = self.query(f"SELECT {_CITATION_COLUMNS} FROM citations WHERE url = ? ORDER BY seq", (url,))
             out.append(CitedUrl(url, tuple(Citation(*c) for c in cits)))
         return out
+
+
+class ScanUrls:
+    """The cited URLs in first-cited order, their count and each one's place, looked up in the store.
+
+    What a report spool needs (:class:`archive.report_spool.UrlIndex`) without a URL string in RAM.
+    """
+
+    def __init__(self, store: ScanStore) -> None:
+        self._store = store
+        self._len = int(store.query_one("SELECT COUNT(*) FROM urls")[0])
+
+    def __len__(self) -> int:
+        return self._len
+
+    def position(self, url: str) -> int | None:
+        return self._store.url_position(url)
+
+    def __iter__(self) -> Iterator[str]:
+        return self._store.url_strings()
 
 
 def _document_row(d: Document) -> tuple[Any, ...]:

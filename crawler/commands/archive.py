@@ -21,7 +21,7 @@ from crawler.corpus import ScanResult, scan
 from crawler.display import choose_display
 from crawler.errors import UsageError
 from crawler.lock import RunLock
-from crawler.pipeline import PipelineResult, plain_requests, run_pipeline
+from crawler.pipeline import PipelineResult, run_pipeline, scan_requests
 from crawler.state import Citation, DocumentSeen, StateStore, open_state_store
 
 NAME = "archive"
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             run_id = store.start_run(now=now, pid=os.getpid(), host=socket.gethostname())
             record_scan(store, scanned, now)
             display = choose_display(quiet=args.quiet)
-            result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(scanned.url_strings()),
+            result = trio.run(lambda: run_pipeline(config, scanned, scan_requests(scanned),
                                                    store=store, run_id=run_id, display=display,
                                                    transport=transport))
             code = exitcodes.INTERRUPTED if result.partial else exitcodes.OK

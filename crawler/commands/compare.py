@@ -22,7 +22,7 @@ from crawler.config import load_config
 from crawler.corpus import scan
 from crawler.display import choose_display
 from crawler.errors import UsageError
-from crawler.pipeline import plain_requests, run_pipeline
+from crawler.pipeline import run_pipeline, scan_requests
 
 NAME = "compare"
 HELP = "compare a corpus with WARC files you already have (no fetching)"
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     scanned = scan(args.corpus)
     display = choose_display(quiet=args.quiet)
-    result = trio.run(lambda: run_pipeline(config, scanned, plain_requests(scanned.url_strings()),
+    result = trio.run(lambda: run_pipeline(config, scanned, scan_requests(scanned),
                                            store=None, display=display, transport=transport, write_warcs=False))
     print_summary(result, as_json=args.json, elapsed=time.monotonic() - started)
     return exitcodes.INTERRUPTED if result.partial else exitcodes.OK
