@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from archive.reader import ReadFault, StoredRecord, iter_records
+from archive.records import Record
 from archive.surt import surt_key
 
 __all__ = [
     "INDEXED_TYPES",
     "CdxjEntry",
     "IndexReport",
+    "NeedsReading",
     "entry_for",
+    "entry_for_written",
     "index_files",
     "parse_cdxj_line",
     "read_cdxj",
@@ -88,6 +92,62 @@ def entry_for(rec: StoredRecord) -> CdxjEntry | None:
     if rec.location:
         fields["location"] = rec.location
     return CdxjEntry(surt_key(rec.url), timestamp14(rec.date), fields)
+
+
+_HTTP_URI = ("http:", "https:")
+
+
+class NeedsReading(ValueError):
+    """A record whose index line only reading the file back can tell (see :func:`entry_for_written`)."""
+
+
+def entry_for_written(record: Record, *, filename: str, offset: int, length: int) -> CdxjEntry | None:
+    """The index line of a record as it is written, without reading the file back.
+
+    Gives what :func:`entry_for` gives for the record once :func:`~archive.reader.iter_records`
+    has read it (``None``: not indexed). Raises :class:`NeedsReading` when only reading can tell: an HTTP head
+    that is not plain ASCII or has folded lines (warcio's decoding rules), a response, resource
+    or metadata record without ``WARC-Payload-Digest`` (the reader computes one), a response
+    record that is not HTTP. The writer then indexes the file by reading it, as before.
+    """
+    kind = record.record_type
+    url = record.header("WARC-Target-URI") or ""
+    if kind not in INDEXED_TYPES or not url:
+        return None
+    content_type = record.header("Content-Type")
+    if kind in ("resource", "metadata") and content_type == "application/warc-fields":
+        return None
+    digest = record.header("WARC-Payload-Digest")
+    if digest is None and kind != "revisit":
+        raise NeedsReading(f"{kind} record without WARC-Payload-Digest: the reader computes one")
+    status: int | None = None
+    mime: str | None = None
+    location: str | None = None
+    if kind in ("response", "revisit"):
+        head = record.block_head
+        if not url.startswith(_HTTP_URI) or not head.isascii() or not head.startswith(b"HTTP/"):
+            raise NeedsReading("not an ASCII HTTP response head: warcio's decoding decides")
+        lines = head.decode("ascii").split("\r\n")
+        code = lines[0].rstrip().partition(" ")[2].split(" ", 1)[0]
+        status = int(code) if code.isdigit() else None
+        found: dict[str, str] = {}
+        for line in lines[1:]:
+            if not line:
+                break
+            if line[0] in " \t":
+                raise NeedsReading("a folded HTTP header line")
+            name, colon, value = line.rstrip().partition(":")
+            if colon:
+                found.setdefault(name.rstrip(" \t").lower(), value.lstrip())
+        ctype = found.get("content-type")
+        mime = (re.split(r"[;\s]", ctype, maxsplit=1)[0].strip() or None) if ctype else None
+        if status is not None and 300 <= status < 400:
+            location = found.get("location")
+    return entry_for(StoredRecord(
+        filename=filename, offset=offset, length=length, record_type=kind, url=url,
+        date=record.header("WARC-Date") or "", record_id=record.record_id, content_type=content_type,
+        status=status, http_mime=mime, payload_digest=digest, location=location,
+    ))
 
 
 @dataclass(frozen=True, slots=True)

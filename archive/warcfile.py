@@ -10,7 +10,8 @@ crash test.
   about twice as slow for < 2 % smaller files), so every record can be read at
   its offset.
 * **Crash safety.** A file is written as ``NAME.open`` and renamed when closed;
-  close flushes and fsyncs the file and then the folder. :func:`recover` turns a
+  close flushes and fsyncs the file and then the folder, and writes the file's CDXJ
+  index from the lines built as records were written (no second read). :func:`recover` turns a
   killed writer's ``.open`` file into a valid WARC: it keeps every complete
   record (checked by :mod:`archive.framing`), cuts the partial tail, fsyncs and
   renames it, and writes its index.
@@ -28,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from archive.cdxj import index_files, write_cdxj
+from archive.cdxj import CdxjEntry, NeedsReading, entry_for_written, index_files, write_cdxj
 from archive.framing import FramingFault, iter_frames
 from archive.records import Record
 
@@ -143,6 +144,9 @@ class WarcFile:
         self.size = 0
         self.records = 0
         self.closed = False
+        # the index lines of the records written so far, built as they are written; None: a record
+        # only reading can index was written, so close() reads the file back (as recover() does)
+        self._entries: list[CdxjEntry] | None = []
 
     def write(self, records: Sequence[Record]) -> list[RecordLocation]:
         """Append records (one gzip member each) and flush them to the OS; return where each landed."""
@@ -163,6 +167,17 @@ class WarcFile:
             out.append(RecordLocation(self.name, offset, length, rec.record_id, rec.record_type,
                                       rec.header("WARC-Target-URI"), rec.header("WARC-Date") or "",
                                       rec.header("WARC-Payload-Digest")))
+            if self._entries is not None and self.index_dir is not None:
+                # warcio, and so the indexer reading the file back, leaves a plain record's closing
+                # CRLF CRLF out of its length
+                indexed = length if self._gz is not None else length - 4
+                try:
+                    entry = entry_for_written(rec, filename=self.name, offset=offset, length=indexed)
+                except NeedsReading:
+                    self._entries = None
+                else:
+                    if entry is not None:
+                        self._entries.append(entry)
         self._fh.flush()
         return out
 
@@ -190,7 +205,8 @@ class WarcFile:
         _fsync_dir(self.directory)
         self.closed = True
         if self.index_dir is not None:
-            write_cdxj(index_files([self.final_path]).entries, index_path_for(self.final_path, self.index_dir))
+            entries = self._entries if self._entries is not None else index_files([self.final_path]).entries
+            write_cdxj(entries, index_path_for(self.final_path, self.index_dir))
         return self.final_path
 
 

@@ -10,7 +10,7 @@
 
 Callers never touch the file. Each call becomes a job on a bounded channel
 (back-pressure: a slow disk slows the fetchers); the owner task runs jobs one at
-a time in a worker thread (digesting, gzip at ``gzip_level``), so the event loop
+a time in a worker thread (digesting, gzip at ``gzip_level``: one thread hop per capture), so the event loop
 never stalls on compression. All records of one capture (response or revisit,
 request, metadata) land in the same file; a file is closed (fsync, renamed from
 ``.open``, indexed into ``index_dir``) once it passes ``rollover_bytes`` and when
@@ -138,21 +138,19 @@ class WarcWriter:
         """Archive one exchange: response (or revisit), request, and a metadata record if given."""
         if exchange.response.status == 304:
             earlier = self._earlier_capture(exchange.url) if self._earlier_capture else None
-            return await self._capture(exchange, None, earlier, metadata, force_profile=PROFILE_NOT_MODIFIED,
+            return await self._capture(exchange, earlier, metadata, force_profile=PROFILE_NOT_MODIFIED,
                                        prefer_run=True)
-        digest = await trio.to_thread.run_sync(payload_digest, exchange.body, exchange.body_length, self.digest)
+        dedupe = dedupe and exchange.truncated is None
         earlier = None
-        if dedupe and exchange.truncated is None and self._earlier_capture is not None:
-            earlier = self._earlier_capture(exchange.url)
-        return await self._capture(exchange, digest, earlier, metadata, dedupe=dedupe and exchange.truncated is None)
+        if dedupe and self._earlier_capture is not None:
+            earlier = self._earlier_capture(exchange.url)     # the state store: on the event loop, not the thread
+        return await self._capture(exchange, earlier, metadata, dedupe=dedupe, digested=True)
 
     async def write_revisit(self, exchange: Exchange, *, profile: str, refers_to: CaptureRef | None,
                             metadata: Sequence[tuple[str, str]] | None = None) -> CaptureResult:
         """Write a revisit of the given profile whatever the digests say (the caller decided)."""
-        digest = None
-        if profile == PROFILE_IDENTICAL:
-            digest = await trio.to_thread.run_sync(payload_digest, exchange.body, exchange.body_length, self.digest)
-        return await self._capture(exchange, digest, refers_to, metadata, force_profile=profile, prefer_run=False)
+        return await self._capture(exchange, refers_to, metadata, force_profile=profile, prefer_run=False,
+                                   digested=profile == PROFILE_IDENTICAL)
 
     async def write_record(self, record: Record) -> RecordLocation:
         """Write any prepared record (a resource, a log) into the current file."""
@@ -175,19 +173,28 @@ class WarcWriter:
 
     # -- inside the owner's thread -----------------------------------------------------------------
 
-    async def _capture(self, exchange: Exchange, digest: str | None, earlier: CaptureRef | None,
+    async def _capture(self, exchange: Exchange, earlier: CaptureRef | None,
                        metadata: Sequence[tuple[str, str]] | None, *, force_profile: str | None = None,
-                       dedupe: bool = True, prefer_run: bool = True) -> CaptureResult:
+                       dedupe: bool = True, prefer_run: bool = True, digested: bool = False) -> CaptureResult:
+        """One job in the writer's thread: digest (``digested``), decide response or revisit, write.
+
+        The payload digest is read in its own pass only when there is a capture to compare it
+        with; otherwise :func:`capture_records` computes it in the pass of the block digest.
+        """
         box: dict[str, Any] = {}
 
         def work(info_id: str) -> list[RecordLocation]:
             ref = (self._seen.get(exchange.url) or earlier) if prefer_run else earlier
             profile = force_profile
+            digest: str | None = None
+            if digested and (profile is not None or (dedupe and ref is not None)):
+                digest = payload_digest(exchange.body, exchange.body_length, self.digest)
             if profile is None and dedupe and ref is not None and ref.payload_digest == digest:
                 profile = PROFILE_IDENTICAL
             if profile is None:
                 pair = capture_records(exchange, new_id=self._new_id, algorithm=self.digest,
                                        warcinfo_id=info_id, payload_digest_value=digest)
+                digest = pair.response.header("WARC-Payload-Digest") if digested else None
             else:
                 pair = revisit_record(exchange, profile=profile, refers_to=ref, new_id=self._new_id,
                                       algorithm=self.digest, warcinfo_id=info_id, payload_digest_value=digest)

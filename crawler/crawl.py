@@ -126,6 +126,9 @@ class Crawler:
         self._nursery: trio.Nursery | None = None
         self._wakeup = trio.Event()
         self._backlog = trio.Semaphore(BACKLOG_PER_SLOT * config.politeness.concurrency)
+        # jobs that gave their slot back to wait for the backlog: neither queued nor in flight in
+        # the core, yet their host is still wanted (its client and connections stay open for them)
+        self._parked: dict[str, int] = {}
         self._stopping = False
         self._active = 0
         self._done = 0
@@ -238,9 +241,17 @@ class Crawler:
         try:
             self._backlog.acquire_nowait()
         except trio.WouldBlock:
-            self._core.release(host_key(job.url))
+            host = host_key(job.url)
+            self._core.release(host)
             self._poke()
-            await self._backlog.acquire()
+            self._parked[host] = self._parked.get(host, 0) + 1
+            try:
+                await self._backlog.acquire()
+            finally:
+                if self._parked[host] == 1:
+                    del self._parked[host]
+                else:
+                    self._parked[host] -= 1
             granted = False
         try:
             try:
@@ -276,7 +287,8 @@ class Crawler:
         return client
 
     async def _close_if_idle(self, host: str) -> None:
-        if self._core.idle(host) and host in self._clients:
+        """Close ``host``'s client once no request of this run will use it again."""
+        if host in self._clients and host not in self._parked and self._core.idle(host):
             client = self._clients.pop(host)
             with trio.CancelScope(shield=True):
                 await client.aclose()

@@ -114,3 +114,88 @@ def test_indexes_every_real_warc_without_crashing(shared_data: Path, tmp_path: P
     assert len(entries) > 700
     assert any(e.fields["filename"].endswith(".arc") for e in entries)          # ARC files too
     assert any(e.fields.get("mime") == "warc/revisit" for e in entries)
+
+
+def _varied_records(ids: object) -> list[object]:
+    """Records of every kind the writer makes, with the HTTP heads an index line depends on."""
+    from archive.records import (
+        PROFILE_IDENTICAL,
+        PROFILE_NOT_MODIFIED,
+        Record,
+        capture_records,
+        metadata_record,
+        revisit_record,
+    )
+    from tests.warcfixtures import DATE
+
+    new_id = ids  # type: ignore[assignment]
+    out: list[object] = []
+    cases = [
+        make_exchange("http://example.com/a?x=1", b"<p>a</p>"),
+        make_exchange("https://Example.COM:443/b", b"\x1f\x8bgz", headers=(
+            (b"content-type", b"TEXT/HTML ; charset=UTF-8"), (b"Content-Encoding", b"gzip"))),
+        make_exchange("http://example.com/moved", b"", status=301, reason="Moved Permanently", headers=(
+            (b"Location", b"  /elsewhere?q=1 "), (b"Content-Length", b"0"), (b"LOCATION", b"/second"))),
+        make_exchange("http://example.com/none", b"nothing", status=404, reason="", headers=()),
+        make_exchange("http://example.com/h2", b"<p>2</p>", http_version="HTTP/2"),
+        make_exchange("http://example.com/weird", b"x", headers=((b"Content-Type", b";charset=x"), (b"X-Odd", b""))),
+        make_exchange("http://example.com/found", b"", status=302, reason="Found", headers=()),
+    ]
+    for ex in cases:
+        pair = capture_records(ex, new_id=new_id)  # type: ignore[arg-type]
+        out += [*pair.records, metadata_record(ex.url, [("robots", "allowed")], date=DATE, record_id=new_id(),  # type: ignore[operator]
+                                               concurrent_to=pair.response.record_id)]
+    same = cases[0]
+    digest = out[0].header("WARC-Payload-Digest")  # type: ignore[attr-defined]
+    from archive.records import CaptureRef
+    ref = CaptureRef(same.url, out[0].record_id, "2024-05-01T12:00:00Z", digest)  # type: ignore[attr-defined]
+    out += revisit_record(same, profile=PROFILE_IDENTICAL, refers_to=ref, new_id=new_id).records  # type: ignore[arg-type]
+    nm = make_exchange("http://example.com/a?x=1", b"", status=304, reason="Not Modified", headers=())
+    out += revisit_record(nm, profile=PROFILE_NOT_MODIFIED, refers_to=None, new_id=new_id).records  # type: ignore[arg-type]
+    out += revisit_record(nm, profile=PROFILE_NOT_MODIFIED, refers_to=ref, new_id=new_id).records  # type: ignore[arg-type]
+    out.append(Record((("WARC-Type", "resource"), ("WARC-Record-ID", new_id()),  # type: ignore[operator]
+                       ("WARC-Date", "2024-05-01T12:00:00Z"), ("WARC-Target-URI", "urn:log:1"),
+                       ("WARC-Payload-Digest", "sha1:AAAA"), ("Content-Type", "text/plain"),
+                       ("Content-Length", "3")), b"log"))
+    return out
+
+
+@pytest.mark.parametrize("gzip_level", [0, 6])
+def test_the_index_built_while_writing_is_the_index_read_back(tmp_path: Path, gzip_level: int) -> None:
+    """The writer indexes records as it writes them: line for line what reading the file gives."""
+    from archive.records import Record
+    from archive.warcfile import WarcFile, index_path_for
+    from tests.warcfixtures import fixed_ids
+
+    f = WarcFile(tmp_path, "t.warc.gz" if gzip_level else "t.warc", gzip_level=gzip_level, index_dir=tmp_path / "ix")
+    for rec in _varied_records(fixed_ids()):
+        assert isinstance(rec, Record)
+        f.write([rec])
+    assert f._entries is not None and len(f._entries) == 11     # built while writing, nothing read back
+    path = f.close()
+    written = index_path_for(path, tmp_path / "ix").read_text()
+    read_back = index_files([path])
+    assert not read_back.faults
+    assert written == "".join(sorted(e.line() + "\n" for e in read_back.entries))
+    assert '"location": "/elsewhere?q=1"' in written and '"mime": "TEXT/HTML"' in written
+
+
+def test_records_only_reading_can_index_make_the_writer_read_the_file(tmp_path: Path) -> None:
+    """A resource without a payload digest (the reader computes one) or a non-ASCII head: index by reading."""
+    from archive.cdxj import NeedsReading, entry_for_written
+    from archive.records import Record, capture_records
+    from archive.warcfile import WarcFile, index_path_for
+
+    log = Record((("WARC-Type", "resource"), ("WARC-Record-ID", "<urn:uuid:1>"), ("WARC-Date", "2024-05-01T12:00:00Z"),
+                  ("WARC-Target-URI", "urn:log:1"), ("Content-Type", "text/plain"), ("Content-Length", "3")), b"log")
+    odd = capture_records(make_exchange("http://example.com/é", b"x", headers=(
+        (b"Content-Type", "text/html; é".encode()),))).response
+    for rec in (log, odd):
+        with pytest.raises(NeedsReading):
+            entry_for_written(rec, filename="t.warc.gz", offset=0, length=1)
+    f = WarcFile(tmp_path, "t.warc.gz", index_dir=tmp_path / "ix")
+    f.write([log, odd])
+    assert f._entries is None
+    path = f.close()
+    lines = index_path_for(path, tmp_path / "ix").read_text().splitlines()
+    assert len(lines) == 2 and all('"digest": "sha1:' in line for line in lines)

@@ -493,6 +493,34 @@ async def test_a_slow_consumer_slows_the_fetching(autojump_clock: trio.testing.M
     assert max(ahead) <= BACKLOG_PER_SLOT * 2
 
 
+async def test_a_host_keeps_its_client_while_its_jobs_wait_for_the_backlog(
+        autojump_clock: trio.testing.MockClock) -> None:
+    """A job parked on the backlog is neither queued nor in flight in the core, but still wants its host:
+    its client (and the connections in its pool) must not be closed and rebuilt for it."""
+    cfg = config(delay=0.0, concurrency=2, per_host=2)
+    transport = Recorder(lambda r: httpx.Response(200, content=b"x" * 1000))
+    crawler = Crawler(cfg, transport=transport, rng=random.Random(1))
+    made: list[int] = []
+    new_client = crawler._factory.new_client
+
+    def counting(*, connections: int) -> httpx.AsyncClient:
+        made.append(connections)
+        return new_client(connections=connections)
+
+    crawler._factory.new_client = counting  # type: ignore[method-assign]
+    send, recv = trio.open_memory_channel[FetchResult](0)
+    urls = [f"http://h{i % 3}.test/{i}" for i in range(30)]
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(crawler.run, urls, send)
+        async with recv:
+            async for r in recv:
+                r.close()
+                await trio.sleep(1.0)        # a slow consumer: the backlog stays full
+    assert len(transport.log) == 30
+    assert len(made) == 3                    # one client per host for the whole run
+    assert crawler._clients == {}            # and every one closed at the end
+
+
 async def test_a_full_backlog_does_not_starve_robots_turns(autojump_clock: trio.testing.MockClock) -> None:
     """Jobs waiting for the backlog must not hold slots that the backlog's holders need (robots.txt)."""
     cfg = config(delay=0.0, concurrency=2, per_host=1, robots=True)

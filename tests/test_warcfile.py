@@ -160,14 +160,15 @@ CHILD = textwrap.dedent("""
     from warcfixtures import make_exchange
 
     class Stalling(io.BytesIO):
-        '''Reads normally for the digest pass; on the write pass (the third: digest, block digest, write) stalls forever after 1 MB.'''
+        '''Reads normally for the digest pass; on the write pass (the second: payload and block digests
+        in one pass when there is no earlier capture, then the write) stalls forever after 1 MB.'''
         passes = 0
         def seek(self, pos, whence=0):
             if pos == 0 and whence == 0:
                 self.passes += 1
             return super().seek(pos, whence)
         def read(self, n=-1):
-            if self.passes >= 3 and self.tell() > 1_000_000:
+            if self.passes >= 2 and self.tell() > 1_000_000:
                 print("STALLED", flush=True)
                 time.sleep(3600)
             return super().read(n)
