@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -52,6 +52,10 @@ ROBOTS_REDIRECTS = 5
 _ROBOTS_BLOCKING = frozenset({Outcome.DNS, Outcome.ADDRESS_REFUSED, Outcome.TLS, Outcome.CONNECT})
 #: pages fetched or being fetched but not yet taken by the consumer, per slot of politeness.concurrency
 BACKLOG_PER_SLOT = 2
+#: requests read ahead into the politeness core's per-host queues; the rest wait unread in the
+#: caller's iterable, so a run's memory does not grow with its number of URLs (a window of a few
+#: thousand keeps every host of an interleaved corpus busy)
+QUEUE_WINDOW = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,7 @@ class Crawler:
         # jobs that gave their slot back to wait for the backlog: neither queued nor in flight in
         # the core, yet their host is still wanted (its client and connections stay open for them)
         self._parked: dict[str, int] = {}
+        self._feed: Iterator[CrawlRequest | str] | None = None
         self._stopping = False
         self._active = 0
         self._done = 0
@@ -158,9 +163,7 @@ class Crawler:
             try:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
-                    now = trio.current_time()
-                    for req in requests:
-                        self._enqueue(CrawlRequest(req) if isinstance(req, str) else req, now, nursery)
+                    self._feed = iter(requests)
                     await self._dispatch(nursery)
             finally:
                 with trio.CancelScope(shield=True):
@@ -187,11 +190,33 @@ class Crawler:
         if not self._core.add(host, _Job(req, url, now), now=now):
             self._spawn_result(nursery, self._deferred(req.url, f"{host} is deferred for this run"))
 
+    def _top_up(self, nursery: trio.Nursery) -> None:
+        """Read requests into the politeness core until it holds :data:`QUEUE_WINDOW` (or they run out)."""
+        if self._feed is None:
+            return
+        now = trio.current_time()
+        for _ in range(QUEUE_WINDOW - self._core.queued):   # also bounds requests answered at once (bad URLs)
+            req = next(self._feed, None)
+            if req is None:
+                self._feed = None
+                return
+            self._enqueue(CrawlRequest(req) if isinstance(req, str) else req, now, nursery)
+
+    async def _defer_unread(self, feed: Iterator[CrawlRequest | str]) -> None:
+        """After :meth:`stop`: every request not read yet comes back ``deferred``, one at a time."""
+        for req in feed:
+            await self._deliver(self._deferred(req if isinstance(req, str) else req.url, "stopped before it started"))
+
     async def _dispatch(self, nursery: trio.Nursery) -> None:
         while True:
             if self._stopping:
                 for queued in self._core.drain():
                     self._cancel(queued, "stopped before it started", nursery)
+                if self._feed is not None:
+                    nursery.start_soon(self._defer_unread, self._feed)
+                    self._feed = None
+            else:
+                self._top_up(nursery)
             item, wake = self._core.next_ready(trio.current_time())
             if isinstance(item, _Turn):
                 item.event.set()
@@ -200,7 +225,7 @@ class Crawler:
                 self._active += 1
                 nursery.start_soon(self._run_job, item)
                 continue
-            if self._core.queued == 0 and self._active == 0:
+            if self._core.queued == 0 and self._active == 0 and self._feed is None:
                 return
             with trio.move_on_at(wake if wake is not None else math.inf):
                 await self._wakeup.wait()

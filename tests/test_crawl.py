@@ -66,7 +66,7 @@ async def crawl(cfg: Config, handler: Handler, urls: Iterable[CrawlRequest | str
     send, recv = trio.open_memory_channel[FetchResult](0)
     out: list[FetchResult] = []
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(crawler.run, list(urls), send)
+        nursery.start_soon(crawler.run, urls, send)
         async with recv:
             async for result in recv:
                 out.append(result)
@@ -543,3 +543,39 @@ async def test_a_full_backlog_does_not_starve_robots_turns(autojump_clock: trio.
                     await trio.sleep(0.5)
     assert pages == 80
     assert len(transport.times("/robots.txt")) == 7
+
+
+async def test_requests_are_read_a_window_at_a_time(autojump_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The crawler reads its requests lazily: never more than QUEUE_WINDOW queued, every one fetched."""
+    import crawler.crawl
+
+    monkeypatch.setattr(crawler.crawl, "QUEUE_WINDOW", 4)
+    read: list[str] = []
+
+    def requests() -> Iterable[str]:
+        for i in range(30):
+            url = f"http://{'abc'[i % 3]}.example/{i}"
+            read.append(url)
+            yield url
+
+    most_queued = [0]
+
+    def watch(c: Crawler, result: FetchResult) -> None:
+        most_queued[0] = max(most_queued[0], sum(c.statistics().queued.values()))
+        assert len(read) - c.statistics().done <= 4 + 3   # read ahead: the window, plus those in flight
+
+    results, _ = await crawl(config(delay=0.0), ok, requests(), during=watch)
+    assert sorted(r.url for r in results) == sorted(read) and len(read) == 30
+    assert all(r.outcome is Outcome.OK for r in results)
+    assert 0 < most_queued[0] <= 4
+
+
+async def test_stop_defers_requests_not_read_yet(autojump_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.crawl
+
+    monkeypatch.setattr(crawler.crawl, "QUEUE_WINDOW", 2)
+    urls = [f"http://a.example/{i}" for i in range(10)]
+    results, t = await crawl(config(), ok, iter(urls), during=lambda c, r: c.stop())
+    assert sorted(r.url for r in results) == sorted(urls)
+    assert [r.outcome for r in results].count(Outcome.OK) == 1 and len(t.log) == 1
+    assert {r.error for r in results if r.outcome is Outcome.DEFERRED} == {"stopped before it started"}
