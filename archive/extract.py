@@ -198,24 +198,28 @@ def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
     best, best_content = top, content.get(top.mem_id, 0)
     if top.tag == "article" or _is_body_marked(top):
         return top
+    best_measures: tuple[int, int] | None = None  # text and link length of ``best``, read once
     node = top.parent
     while node is not None and node.tag not in ("body", "html", None):
         if (node.tag == "article" or _is_body_marked(node)) and content.get(node.mem_id, 0) >= best_content:
             return node  # an <article> or a marked body is a whole; above it lie other stories
         held = content.get(node.mem_id, 0)
-        if held >= best_content * _CLIMB_GROWTH and not _adds_teasers(best, node):
-            best, best_content = node, held
+        if held >= best_content * _CLIMB_GROWTH:
+            if best_measures is None:
+                best_measures = _text_and_links(best)
+            measures = _text_and_links(node)
+            if not _adds_teasers(best_measures, measures):
+                best, best_content, best_measures = node, held, measures
         node = node.parent
     return best
 
 
-def _adds_teasers(inner: LexborNode, outer: LexborNode) -> bool:
-    """True when what ``outer`` holds besides ``inner`` is link-heavy: teaser cards (a linked
-    headline over a summary) of other stories, not the rest of a split article."""
-    inner_text, inner_links = _text_and_links(inner)
-    outer_text, outer_links = _text_and_links(outer)
-    extra = outer_text - inner_text
-    return extra > 0 and (outer_links - inner_links) / extra > _TEASER_LINK_DENSITY
+def _adds_teasers(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
+    """True when what an outer element holds besides an inner one (text and link lengths of each)
+    is link-heavy: teaser cards (a linked headline over a summary) of other stories, not the rest
+    of a split article."""
+    extra = outer[0] - inner[0]
+    return extra > 0 and (outer[1] - inner[1]) / extra > _TEASER_LINK_DENSITY
 
 
 def _text_and_links(node: LexborNode) -> tuple[int, int]:
@@ -309,10 +313,12 @@ def _clean_inside(node: LexborNode) -> None:
     Only elements that hold link text can be link lists, so only those have their
     text read; empty shells are left alone, as they add nothing to the output.
     """
-    total = max(1, len(node.text(deep=True)))
-    for el in reversed(node.css(_HIDDEN)):
-        if len(el.text(deep=True)) < 0.3 * total:
-            el.decompose()
+    hidden = node.css(_HIDDEN)
+    if hidden:  # most containers hide nothing: their text is not read for this
+        total = max(1, len(node.text(deep=True)))
+        for el in reversed(hidden):
+            if len(el.text(deep=True)) < 0.3 * total:
+                el.decompose()
     own = node.mem_id
     linked: dict[int, int] = {}  # link text held by each element, from one pass over the links
     for a in node.css("a"):

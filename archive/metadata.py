@@ -116,8 +116,8 @@ _SCANNED = ('meta, script[type*="ld+json"], link[rel="canonical"], title, h1, [i
 
 
 class _Scan:
-    """The elements of :data:`_SCANNED`, sorted by role; lexbor returns matches in document order,
-    so the first of each kind is what ``css_first`` would give (attribute tests as CSS makes them:
+    """The elements of :data:`_SCANNED`, sorted by role, each once; lexbor returns matches in document
+    order, so the first of each kind is what ``css_first`` would give (attribute tests as CSS makes them:
     ``rel`` values case-insensitive, ``itemprop`` and ``href`` case-sensitive)."""
 
     __slots__ = ("authors", "firsts", "metas", "scripts", "times")
@@ -129,7 +129,14 @@ class _Scan:
         self.authors: list[LexborNode] = []
         self.firsts: dict[str, LexborNode] = {}  # title, h1, link (canonical), itemprop-date
         firsts = self.firsts
+        last = -1
         for node in tree.css(_SCANNED):
+            # lexbor lists an element once per selector it matches, one copy after the other (an
+            # author link with both itemprop and rel): keep one, or the copies fill the author slots
+            key = node.mem_id
+            if key == last:
+                continue
+            last = key
             tag = node.tag or ""
             if tag == "script":
                 self.scripts.append(node)

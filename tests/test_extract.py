@@ -298,3 +298,11 @@ def test_a_gallery_whose_text_is_in_captions_keeps_them() -> None:
                       for i in range(3))
     art = extract_article(page(f"<div class='gallery'>{figures}</div>"))
     assert art.text.count("The council voted") == 3
+
+
+def test_author_links_matching_several_selectors_count_once() -> None:
+    # each link matches itemprop, rel and the /author/ path: listed once, or 8 slots hold only 3 names
+    names = ["Ann Smith", "Bob Jones", "Cid Moore", "Dee Park", "Eve Stone"]
+    links = "".join(f"<a itemprop='author' rel='author' href='/author/{i}'>{name}</a> " for i, name in enumerate(names))
+    art = extract_article(page(f"<article><p class='byline'>{links}</p><p>{LOREM}</p></article>"))
+    assert art.authors == tuple(names)
