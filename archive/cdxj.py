@@ -11,6 +11,8 @@ Files are sorted by raw bytes (``LC_ALL=C sort``), so pywb can binary-search the
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import os
 import re
@@ -18,6 +20,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from archive.reader import ReadFault, StoredRecord, iter_records
 from archive.records import Record
@@ -27,6 +30,7 @@ __all__ = [
     "INDEXED_TYPES",
     "CdxjEntry",
     "IndexReport",
+    "LineSpool",
     "NeedsReading",
     "entry_for",
     "entry_for_written",
@@ -182,9 +186,11 @@ def index_files(paths: Iterable[str | os.PathLike[str]]) -> IndexReport:
 
 def write_cdxj(entries: Iterable[CdxjEntry], path: str | os.PathLike[str]) -> Path:
     """Write sorted lines atomically (temporary file, fsync, rename): an index is never half-written."""
-    target = Path(path)
+    return _write_lines(sorted(e.line().encode("utf-8") for e in entries), Path(path))
+
+
+def _write_lines(lines: Iterable[bytes], target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    lines = sorted(e.line().encode("utf-8") for e in entries)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -197,6 +203,57 @@ def write_cdxj(entries: Iterable[CdxjEntry], path: str | os.PathLike[str]) -> Pa
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+class LineSpool:
+    """Index lines of a WARC being written, on disk until it closes, then sorted in bounded memory.
+
+    A WARC of small records holds hundreds of thousands of them before it rolls over; keeping
+    their index lines in RAM grew a run by about a kilobyte a URL. Lines go to an anonymous
+    temporary file (nothing is left behind by a killed process); :meth:`write_sorted` sorts
+    runs of ``run_lines`` lines in memory, spills each run to another anonymous file, and
+    merges them (``heapq.merge``) into the index, written atomically.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> spool = LineSpool(folder, run_lines=2)
+    >>> for key in ("c", "a", "d", "b", "a"):
+    ...     spool.add(CdxjEntry(key, "20240101000000", {"url": key}))
+    >>> [line.split()[0] for line in spool.write_sorted(folder / "x.cdxj").read_text().splitlines()]
+    ['a', 'a', 'b', 'c', 'd']
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], *, run_lines: int = 50_000) -> None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        self._folder = folder
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (lives as long as the WARC file)
+        self._run_lines = run_lines
+        self.lines = 0
+
+    def add(self, entry: CdxjEntry) -> None:
+        self._file.write(entry.line().encode("utf-8") + b"\n")
+        self.lines += 1
+
+    def write_sorted(self, path: str | os.PathLike[str]) -> Path:
+        """Sort every line added and write them to ``path`` (atomically); the spool is closed after."""
+        runs: list[IO[bytes]] = []
+        try:
+            self._file.seek(0)
+            while chunk := [line.rstrip(b"\n") for line in itertools.islice(self._file, self._run_lines)]:
+                chunk.sort()
+                spill = tempfile.TemporaryFile(dir=self._folder)  # noqa: SIM115 (closed below)
+                spill.writelines(line + b"\n" for line in chunk)
+                spill.seek(0)
+                runs.append(spill)
+            merged = heapq.merge(*((line.rstrip(b"\n") for line in run) for run in runs))
+            return _write_lines(merged, Path(path))
+        finally:
+            for run in runs:
+                run.close()
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def parse_cdxj_line(line: str) -> CdxjEntry:

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from archive.cdxj import CdxjEntry, NeedsReading, entry_for_written, index_files, write_cdxj
+from archive.cdxj import LineSpool, NeedsReading, entry_for_written, index_files, write_cdxj
 from archive.framing import FramingFault, iter_frames
 from archive.records import Record
 
@@ -139,14 +139,20 @@ class WarcFile:
         self.gzip_level = gzip_level
         if self.final_path.exists():
             raise FileExistsError(f"{self.final_path} already exists")
-        self._fh: IO[bytes] = self.open_path.open("xb")
+        # the index lines of the records written so far, built as they are written (on disk, see
+        # LineSpool); None: a record only reading can index was written, so close() reads the file
+        # back (as recover() does)
+        self._entries: LineSpool | None = LineSpool(index_dir) if index_dir is not None else None
+        try:
+            self._fh: IO[bytes] = self.open_path.open("xb")
+        except BaseException:
+            if self._entries is not None:
+                self._entries.close()
+            raise
         self._gz = _GzipMembers(self._fh, gzip_level) if gzip_level > 0 else None
         self.size = 0
         self.records = 0
         self.closed = False
-        # the index lines of the records written so far, built as they are written; None: a record
-        # only reading can index was written, so close() reads the file back (as recover() does)
-        self._entries: list[CdxjEntry] | None = []
 
     def write(self, records: Sequence[Record]) -> list[RecordLocation]:
         """Append records (one gzip member each) and flush them to the OS; return where each landed."""
@@ -174,10 +180,11 @@ class WarcFile:
                 try:
                     entry = entry_for_written(rec, filename=self.name, offset=offset, length=indexed)
                 except NeedsReading:
+                    self._entries.close()
                     self._entries = None
                 else:
                     if entry is not None:
-                        self._entries.append(entry)
+                        self._entries.add(entry)
         self._fh.flush()
         return out
 
@@ -190,23 +197,33 @@ class WarcFile:
         """Close the handle after a failed write, leaving ``NAME.open`` for :func:`recover` to mend."""
         if not self.closed:
             self.closed = True
-            try:
-                self._fh.close()
-            except OSError:
-                pass
+            spool, self._entries = self._entries, None
+            for handle in (spool, self._fh):
+                try:
+                    if handle is not None:
+                        handle.close()
+                except OSError:            # closing flushes; on a full disk that fails, the handle closes anyway
+                    pass
 
     def close(self) -> Path:
         """fsync, rename ``NAME.open`` → ``NAME``, fsync the folder, write the index; returns the final path."""
         if self.closed:
             return self.final_path
-        self.sync()
-        self._fh.close()
+        try:
+            self.sync()
+            self._fh.close()
+        except BaseException:    # a full disk: the file stays .open for recover(), no handle is left open
+            self.abandon()
+            raise
         os.rename(self.open_path, self.final_path)
         _fsync_dir(self.directory)
         self.closed = True
         if self.index_dir is not None:
-            entries = self._entries if self._entries is not None else index_files([self.final_path]).entries
-            write_cdxj(entries, index_path_for(self.final_path, self.index_dir))
+            target = index_path_for(self.final_path, self.index_dir)
+            if self._entries is not None:
+                self._entries.write_sorted(target)
+            else:
+                write_cdxj(index_files([self.final_path]).entries, target)
         return self.final_path
 
 
@@ -261,3 +278,4 @@ def _recover_one(open_path: Path, index_dir: Path | None) -> Recovered:
     if index_dir is not None:
         write_cdxj(index_files([final]).entries, index_path_for(final, index_dir))
     return Recovered(final, records, end, size - end, fault)
+

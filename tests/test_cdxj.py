@@ -171,7 +171,7 @@ def test_the_index_built_while_writing_is_the_index_read_back(tmp_path: Path, gz
     for rec in _varied_records(fixed_ids()):
         assert isinstance(rec, Record)
         f.write([rec])
-    assert f._entries is not None and len(f._entries) == 11     # built while writing, nothing read back
+    assert f._entries is not None and f._entries.lines == 11     # built while writing, nothing read back
     path = f.close()
     written = index_path_for(path, tmp_path / "ix").read_text()
     read_back = index_files([path])
