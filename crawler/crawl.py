@@ -19,7 +19,6 @@ results channel; each robots.txt fetched as one with ``kind="robots"``.
 
 from __future__ import annotations
 
-import collections
 import math
 import random
 from collections.abc import Iterable, Iterator, Mapping
@@ -135,8 +134,6 @@ class Crawler:
         # the core, yet their host is still wanted (its client and connections stay open for them)
         self._parked: dict[str, int] = {}
         self._feed: Iterator[CrawlRequest | str] | None = None
-        #: jobs waiting for room in the backlog, their politeness slots given back (see _take_backlog)
-        self._waiting: collections.deque[_Job] = collections.deque()
         self._stopping = False
         self._active = 0
         self._done = 0
@@ -198,7 +195,7 @@ class Crawler:
         if self._feed is None:
             return
         now = trio.current_time()
-        for _ in range(QUEUE_WINDOW - self._core.queued - len(self._waiting)):  # also bounds those answered at once
+        for _ in range(QUEUE_WINDOW - self._core.queued):   # also bounds requests answered at once (bad URLs)
             req = next(self._feed, None)
             if req is None:
                 self._feed = None
@@ -218,23 +215,17 @@ class Crawler:
                 if self._feed is not None:
                     nursery.start_soon(self._defer_unread, self._feed)
                     self._feed = None
-                while self._waiting:
-                    job = self._waiting.popleft()
-                    self._unpark(host_key(job.url))
-                    self._cancel(job, "stopped before it started", nursery)
             else:
-                self._start_waiting(nursery)
                 self._top_up(nursery)
             item, wake = self._core.next_ready(trio.current_time())
             if isinstance(item, _Turn):
                 item.event.set()
                 continue
             if item is not None:
-                if self._take_backlog(item):
-                    self._active += 1
-                    nursery.start_soon(self._run_job, item, True)
+                self._active += 1
+                nursery.start_soon(self._run_job, item)
                 continue
-            if self._core.queued == 0 and self._active == 0 and self._feed is None and not self._waiting:
+            if self._core.queued == 0 and self._active == 0 and self._feed is None:
                 return
             with trio.move_on_at(wake if wake is not None else math.inf):
                 await self._wakeup.wait()
@@ -265,46 +256,28 @@ class Crawler:
     def _deferred(url: str, why: str) -> FetchResult:
         return FetchResult(url, "page", Outcome.DEFERRED, error=why)
 
-    def _take_backlog(self, job: _Job) -> bool:
-        """Hold a backlog place for ``job``, or put it on the waiting line (its slot given back)."""
-        try:
-            self._backlog.acquire_nowait()
-            return True
-        except trio.WouldBlock:
-            pass
+    async def _run_job(self, job: _Job) -> None:
+        waited = trio.current_time() - job.queued_at
         # at most BACKLOG_PER_SLOT x concurrency pages between "granted" and "taken by the consumer":
         # a slow consumer slows the fetching instead of piling up bodies in memory. A job that must
         # wait for the backlog gives its slot back first and asks for a new turn after: holding the
         # slot while waiting would starve the backlog's holders of turns (redirects, robots.txt).
-        # It waits as an entry in a line, not as a task: a task per waiting job cost ~5 KB each,
-        # and with a slow consumer every queued job ended up waiting.
-        host = host_key(job.url)
-        self._core.release(host)
-        self._parked[host] = self._parked.get(host, 0) + 1
-        self._waiting.append(job)
-        return False
-
-    def _start_waiting(self, nursery: trio.Nursery) -> None:
-        """Start waiting jobs, first come first served, while the backlog has room."""
-        while self._waiting:
+        granted = True
+        try:
+            self._backlog.acquire_nowait()
+        except trio.WouldBlock:
+            host = host_key(job.url)
+            self._core.release(host)
+            self._poke()
+            self._parked[host] = self._parked.get(host, 0) + 1
             try:
-                self._backlog.acquire_nowait()
-            except trio.WouldBlock:
-                return
-            job = self._waiting.popleft()
-            self._unpark(host_key(job.url))
-            self._active += 1
-            nursery.start_soon(self._run_job, job, False)
-
-    def _unpark(self, host: str) -> None:
-        if self._parked[host] == 1:
-            del self._parked[host]
-        else:
-            self._parked[host] -= 1
-
-    async def _run_job(self, job: _Job, granted: bool) -> None:
-        """Fetch one job holding a backlog place; ``granted``: its turn is the one the dispatcher gave."""
-        waited = trio.current_time() - job.queued_at
+                await self._backlog.acquire()
+            finally:
+                if self._parked[host] == 1:
+                    del self._parked[host]
+                else:
+                    self._parked[host] -= 1
+            granted = False
         try:
             try:
                 result = await self._chain(job.request.url, job.url, job.request.headers, "page",
@@ -317,7 +290,6 @@ class Crawler:
             await self._deliver(result)
         finally:
             self._backlog.release()
-            self._poke()
 
     async def _turn(self, host: str, *, not_before: float | None = None) -> float:
         """Wait until the core grants ``host`` a request slot; seconds waited."""
