@@ -55,7 +55,7 @@ BACKLOG_PER_SLOT = 2
 #: requests read ahead into the politeness core's per-host queues; the rest wait unread in the
 #: caller's iterable, so a run's memory does not grow with its number of URLs (a window of a few
 #: thousand keeps every host of an interleaved corpus busy)
-QUEUE_WINDOW = 4096
+QUEUE_WINDOW = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,7 @@ class Crawler:
         # jobs that gave their slot back to wait for the backlog: neither queued nor in flight in
         # the core, yet their host is still wanted (its client and connections stay open for them)
         self._parked: dict[str, int] = {}
+        self._parked_total = 0
         self._feed: Iterator[CrawlRequest | str] | None = None
         self._stopping = False
         self._active = 0
@@ -195,7 +196,8 @@ class Crawler:
         if self._feed is None:
             return
         now = trio.current_time()
-        for _ in range(QUEUE_WINDOW - self._core.queued):   # also bounds requests answered at once (bad URLs)
+        # jobs parked on the backlog left the core's queue but are read ahead all the same: they count
+        for _ in range(QUEUE_WINDOW - self._core.queued - self._parked_total):  # also bounds those answered at once
             req = next(self._feed, None)
             if req is None:
                 self._feed = None
@@ -266,18 +268,21 @@ class Crawler:
         try:
             self._backlog.acquire_nowait()
         except trio.WouldBlock:
+            granted = False          # waited for below, outside the except block (which holds a traceback)
+        if not granted:
             host = host_key(job.url)
             self._core.release(host)
             self._poke()
             self._parked[host] = self._parked.get(host, 0) + 1
+            self._parked_total += 1
             try:
                 await self._backlog.acquire()
             finally:
+                self._parked_total -= 1
                 if self._parked[host] == 1:
                     del self._parked[host]
                 else:
                     self._parked[host] -= 1
-            granted = False
         try:
             try:
                 result = await self._chain(job.request.url, job.url, job.request.headers, "page",
