@@ -25,6 +25,7 @@ import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
 from crawler.documents import Citation, Document, Problem
@@ -64,23 +65,12 @@ _DOCUMENT_COLUMNS = ("id, path, shape, title, excerpt, published, content_hash, 
 _CITATION_COLUMNS = "document, role, title, excerpt, published, width, height"
 
 
+@dataclass(frozen=True, slots=True)
 class CitedUrl:
     """One canonical URL and every ``(document, role)`` that cites it, in corpus order."""
 
-    __slots__ = ("citations", "url")
-
-    def __init__(self, url: str, citations: tuple[Citation, ...]) -> None:
-        self.url = url
-        self.citations = citations
-
-    def __repr__(self) -> str:
-        return f"CitedUrl({self.url!r}, {self.citations!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CitedUrl) and (self.url, self.citations) == (other.url, other.citations)
-
-    def __hash__(self) -> int:
-        return hash((self.url, self.citations))
+    url: str
+    citations: tuple[Citation, ...]
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -118,13 +108,7 @@ class TableView(Sequence[T], Generic[T]):
         return f"<{self._table} of a scan: {len(self)} rows>"
 
     def __iter__(self) -> Iterator[T]:
-        last = 0
-        while True:
-            rows = self._store.query(f"SELECT seq, {self._columns} FROM {self._table} WHERE seq > ? ORDER BY seq "
-                                     f"LIMIT {PAGE_ROWS}", (last,))
-            if not rows:
-                return
-            last = rows[-1][0]
+        for rows in self._store.pages(self._table, self._columns):
             yield from self._make([r[1:] for r in rows])
 
     @overload
@@ -224,13 +208,7 @@ class ScanStore:
     def _link_titles(self) -> None:
         """Documents with no URL of their own, linked to the URL cited elsewhere under their title."""
         conn = self._conn
-        last = 0
-        while True:
-            rows = conn.execute("SELECT seq, id, title, urls FROM documents WHERE seq > ? AND snapshot_url IS NULL "
-                                "ORDER BY seq LIMIT ?", (last, PAGE_ROWS)).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
+        for rows in self.pages("documents", "id, title, urls", where="snapshot_url IS NULL"):
             conn.execute("BEGIN")
             for seq, doc_id, title, urls in rows:
                 linked = self.titles.match(title, document=doc_id)
@@ -282,14 +260,23 @@ class ScanStore:
 
     def url_strings(self) -> Iterator[str]:
         """Every cited URL in first-cited order, without its citations."""
-        last = 0
-        while True:
-            rows = self.query(f"SELECT seq, url FROM urls WHERE seq > ? ORDER BY seq LIMIT {PAGE_ROWS * 8}", (last,))
-            if not rows:
-                return
-            last = rows[-1][0]
+        for rows in self.pages("urls", "url", size=PAGE_ROWS * 8):
             for _, url in rows:
                 yield url
+
+    def pages(self, table: str, columns: str, *, where: str = "", size: int = PAGE_ROWS,
+              ) -> Iterator[list[tuple[Any, ...]]]:
+        """``table``'s rows (``seq`` first, then ``columns``) in ``seq`` order, ``size`` at a time.
+
+        Each page is one query that resumes after the last ``seq`` seen, so no cursor stays open
+        between pages and the rows of a page may be updated before the next is read.
+        """
+        last = 0
+        condition = f"seq > ? AND ({where})" if where else "seq > ?"
+        while rows := self.query(f"SELECT seq, {columns} FROM {table} WHERE {condition} ORDER BY seq LIMIT {size}",
+                                 (last,)):
+            last = rows[-1][0]
+            yield rows
 
     def counts(self) -> dict[str, Any]:
         """Rows per table and the break-downs :class:`~crawler.corpus.ScanStatistics` reports."""
