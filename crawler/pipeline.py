@@ -173,15 +173,16 @@ class _Judge:
         """``url``'s citations (none for a URL the corpus does not cite, e.g. a redirect's target)."""
         return self.scan.cited(url) or CitedUrl(url, ())
 
-    def judge(self, result: FetchResult | None, url: str) -> UrlVerdict:
-        return judge_one(self.config, self.root, self.cited(url), self.scan.snapshots(url), result)
+    def judge(self, result: FetchResult | None, url: str, cited: CitedUrl | None = None) -> UrlVerdict:
+        """``url``'s verdict; ``cited``: its citations when the caller has looked them up already."""
+        return judge_one(self.config, self.root, cited or self.cited(url), self.scan.snapshots(url), result)
 
-    async def judge_async(self, result: FetchResult) -> UrlVerdict:
+    async def judge_async(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict:
         url = result.url
         copy = _detached(result) if self._pool is not None and result.outcome == Outcome.OK else None
         if copy is None or self._pool is None:
-            return await trio.to_thread.run_sync(self.judge, result, url)
-        future = self._pool.submit(_worker_judge, self.cited(url), self.scan.snapshots(url), copy)
+            return await trio.to_thread.run_sync(self.judge, result, url, cited)
+        future = self._pool.submit(_worker_judge, cited, self.scan.snapshots(url), copy)
         return await _wait_for(future)
 
     def close(self) -> None:
@@ -332,10 +333,10 @@ async def _run_spooled(
     # judging runs beside the next results' archiving: up to two results per judging process at once
     judging = trio.Semaphore(2 * judge.workers if judge.workers > 1 else 1)
 
-    async def finish(result: FetchResult, written: CaptureResult | None) -> None:
+    async def finish(result: FetchResult, written: CaptureResult | None, cited: CitedUrl) -> None:
         """Judge one archived result, then record it (on the event loop: the store is not thread-safe)."""
         try:
-            verdict = await judge.judge_async(result)
+            verdict = await judge.judge_async(result, cited)
             if result.status == 304 and carry_over and result.url in carry_over:
                 verdict = _last_verdict_stands(verdict, carry_over[result.url], NOT_MODIFIED)
             judged[0] += 1
@@ -357,7 +358,8 @@ async def _run_spooled(
             async for result in receive:
                 handed_over = False
                 try:
-                    written = await _archive(writer, result, judge.cited(result.url))
+                    cited = judge.cited(result.url)     # looked up once: the metadata record and the judge
+                    written = await _archive(writer, result, cited)
                     fetched_bytes += sum(h.body_length for h in result.hops)
                     if budget is not None and budget.max_bytes and fetched_bytes >= budget.max_bytes \
                             and result.kind == "page" and not crawler_stopped[0]:  # a run always gets one page
@@ -367,7 +369,7 @@ async def _run_spooled(
                     if result.kind == "robots":
                         continue
                     await judging.acquire()
-                    judges.start_soon(finish, result, written)
+                    judges.start_soon(finish, result, written, cited)
                     handed_over = True
                 finally:
                     if not handed_over:
