@@ -53,8 +53,8 @@ _ROBOTS_BLOCKING = frozenset({Outcome.DNS, Outcome.ADDRESS_REFUSED, Outcome.TLS,
 #: pages fetched or being fetched but not yet taken by the consumer, per slot of politeness.concurrency
 BACKLOG_PER_SLOT = 2
 #: requests read ahead into the politeness core's per-host queues; the rest wait unread in the
-#: caller's iterable, so a run's memory does not grow with its number of URLs (a window of a few
-#: thousand keeps every host of an interleaved corpus busy)
+#: caller's iterable, so a run's memory does not grow with its number of URLs (a thousand is enough
+#: to keep every host of an interleaved corpus busy; jobs parked on the backlog count in it)
 QUEUE_WINDOW = 1024
 
 
