@@ -20,7 +20,11 @@ to the OS; it is on disk for sure after :meth:`WarcWriter.checkpoint` or close.
 
 **Revisits.** A response whose payload digest equals that of an earlier capture of
 the same URL (earlier in this run, or before: ``earlier_capture`` is asked, the
-state store's lookup) is written as an ``identical-payload-digest`` revisit. A 304
+state store's lookup) is written as an ``identical-payload-digest`` revisit. The
+writer itself remembers only the last :data:`RUN_MEMORY` captures of the run, so
+its memory does not grow with the run; older ones are found through
+``earlier_capture`` (the pipeline records every capture in the state store once it
+is judged, seconds after it is written). A 304
 answer is written as a ``server-not-modified`` revisit pointing at the earlier
 capture when known. Truncated bodies are always stored in full, never deduplicated.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -54,9 +59,12 @@ from archive.records import (
 )
 from archive.warcfile import RecordLocation, WarcFile, crawl_host, next_serial, warc_filename
 
-__all__ = ["CaptureResult", "WarcWriter", "WriterStatistics", "open_warc_writer"]
+__all__ = ["RUN_MEMORY", "CaptureResult", "WarcWriter", "WriterStatistics", "open_warc_writer"]
 
 T = TypeVar("T")
+
+#: captures of this run the writer remembers for revisits (about 450 bytes each)
+RUN_MEMORY = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +133,7 @@ class WarcWriter:
         self._send, self._receive = trio.open_memory_channel[_Job](queue)
         self._file: WarcFile | None = None
         self._warcinfo_id = ""
-        self._seen: dict[str, CaptureRef] = {}
+        self._seen: OrderedDict[str, CaptureRef] = OrderedDict()     # the last RUN_MEMORY captures
         self._closed_paths: list[Path] = []
         self._closed_bytes = 0
         self._records = self._responses = self._revisits = 0
@@ -209,7 +217,7 @@ class WarcWriter:
                 self._responses += 1
                 loc = locations[0]
                 if digest is not None and exchange.truncated is None:
-                    self._seen[exchange.url] = CaptureRef(exchange.url, loc.record_id, loc.date, digest)
+                    self._remember(CaptureRef(exchange.url, loc.record_id, loc.date, digest))
             else:
                 self._revisits += 1
             return locations
@@ -218,6 +226,12 @@ class WarcWriter:
         response = locations[0]
         return CaptureResult(response, locations[1], locations[2] if len(locations) > 2 else None,
                              response.payload_digest, box.get("ref"))
+
+    def _remember(self, ref: CaptureRef) -> None:
+        self._seen[ref.url] = ref
+        self._seen.move_to_end(ref.url)
+        if len(self._seen) > RUN_MEMORY:
+            self._seen.popitem(last=False)
 
     def _write(self, records: Sequence[Record]) -> list[RecordLocation]:
         if self._file is None:

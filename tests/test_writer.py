@@ -157,3 +157,27 @@ async def test_concurrent_writers_share_one_file(tmp_path: Path) -> None:
     for (t, h), (t2, h2) in itertools.pairwise(recs):
         if t == "response":
             assert t2 == "request" and h2["WARC-Concurrent-To"] == h["WARC-Record-ID"]
+
+
+async def test_the_writer_remembers_only_the_last_captures_of_a_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Older captures of the run are found through ``earlier_capture`` (the state store), not in memory."""
+    import archive.writer
+
+    monkeypatch.setattr(archive.writer, "RUN_MEMORY", 2)
+    recorded: dict[str, CaptureRef] = {}
+    async with open_warc_writer(tmp_path / "w", earlier_capture=lambda url: None) as w:
+        first = await w.write_exchange(make_exchange("http://example.com/a"))
+        await w.write_exchange(make_exchange("http://example.com/b"))
+        again_a = await w.write_exchange(make_exchange("http://example.com/a"))   # a and b remembered
+        await w.write_exchange(make_exchange("http://example.com/c"))
+        await w.write_exchange(make_exchange("http://example.com/d"))
+        forgotten_a = await w.write_exchange(make_exchange("http://example.com/a"))  # c and d pushed a out
+        recorded["a"] = first.capture_ref
+    assert again_a.is_revisit and again_a.revisit_of == first.capture_ref
+    assert not forgotten_a.is_revisit                     # nothing told the writer about it any more
+
+    async with open_warc_writer(tmp_path / "w2", earlier_capture=lambda url: recorded.get(url[-1])) as w:
+        for name in "bcd":
+            await w.write_exchange(make_exchange(f"http://example.com/{name}"))
+        from_store = await w.write_exchange(make_exchange("http://example.com/a"))
+    assert from_store.is_revisit and from_store.revisit_of == first.capture_ref
