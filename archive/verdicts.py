@@ -48,6 +48,11 @@ that will not get better by waiting (a redirect loop, a 400).
 - *link*: ``fetched`` (nothing stored to compare with); so is an article with
   no stored body, title or excerpt.
 
+A **capture-only** run (``citecrawl archive --capture-only``) does not read
+bodies (``Fetched.examined`` false): a 2xx is ``fetched`` with the note
+:data:`NOT_COMPARED`, whatever the kind; ``citecrawl compare`` judges it later
+from the WARC files. Fetch failures and ``moved`` are decided as always.
+
 An article or link whose redirects ended **elsewhere** (see
 :mod:`archive.redirects`) is ``moved``; the content verdict is kept in
 ``evidence.content_verdict``. Images are judged by their pixels even when
@@ -79,6 +84,7 @@ from archive.redirects import is_elsewhere
 __all__ = [
     "ATTENTION",
     "EXCERPT_FOUND",
+    "NOT_COMPARED",
     "SEVERITY",
     "Citation",
     "DocumentInput",
@@ -99,6 +105,10 @@ __all__ = [
     "role_kind",
     "url_kind",
 ]
+
+
+#: the note on a 2xx of a capture-only run
+NOT_COMPARED = "captured only, not compared"
 
 
 class Verdict(StrEnum):
@@ -230,6 +240,7 @@ class Fetched:
     image: ImageInfo | None = None    # archive.images.image_info of the body, for image URLs
     article: FoundArticle | None = None
     detail: str = ""                  # the fetcher's one-line message for failures
+    examined: bool = True             # False: archived without reading the body (a capture-only run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +382,9 @@ def judge_url(item: UrlInput, thresholds: Thresholds, *, min_article_chars: int 
     if failed is not None:
         return UrlVerdict(item.url, failed, kind, item.citations, base)
     comparison = None
-    if kind == "image":
+    if not f.examined:
+        verdict, evidence = Verdict.FETCHED, _with(base, notes=(NOT_COMPARED,))
+    elif kind == "image":
         verdict, evidence = _judge_image(item, f, base, thresholds)
     elif kind == "article":
         verdict, evidence, comparison = _judge_article(item, f, base, thresholds, min_article_chars)

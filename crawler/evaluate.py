@@ -94,8 +94,8 @@ def examine_body(exchange: Exchange, *, kind: str, max_decompressed: int) -> Bod
                         problem="" if decoded.complete else "body truncated before the end")
 
 
-def fetched(result: FetchResult, findings: BodyFindings | None) -> Fetched:
-    """:class:`archive.verdicts.Fetched` from a fetch result and what its body says."""
+def fetched(result: FetchResult, findings: BodyFindings | None, *, examined: bool = True) -> Fetched:
+    """:class:`archive.verdicts.Fetched` from a fetch result and what its body says (``examined``: was it read)."""
     redirects = tuple(str(h.request.url) for h in result.hops[1:])   # each hop's target, in order
     detail = result.error or ""
     if findings is not None and findings.problem:
@@ -109,13 +109,15 @@ def fetched(result: FetchResult, findings: BodyFindings | None) -> Fetched:
         image=findings.image if findings else None,
         article=findings.article if findings else None,
         detail=detail,
+        examined=examined,
     )
 
 
 def url_input(cited: CitedUrl, result: FetchResult | None, findings: BodyFindings | None,
-              snapshot: Snapshot | None) -> UrlInput:
+              snapshot: Snapshot | None, *, examined: bool = True) -> UrlInput:
     return UrlInput(url=cited.url, citations=verdict_citations(cited),
-                    fetch=fetched(result, findings) if result is not None else None, snapshot=snapshot)
+                    fetch=fetched(result, findings, examined=examined) if result is not None else None,
+                    snapshot=snapshot)
 
 
 def kind_of(cited: CitedUrl, has_snapshot: bool) -> str:

@@ -109,8 +109,16 @@ def _no_body(doc: Document) -> None:
 
 
 def judge_one(config: Config, root: str | None, cited: CitedUrl, docs: Sequence[Document],
-              result: FetchResult | None) -> UrlVerdict:
-    """One URL's verdict: its snapshot (read again from the corpus), the body examined, compared."""
+              result: FetchResult | None, *, examine: bool = True) -> UrlVerdict:
+    """One URL's verdict: its snapshot (read again from the corpus), the body examined, compared.
+
+    ``examine=False`` (a capture-only run): the body is not read and no snapshot text is
+    loaded; the verdict comes from the fetch outcome alone.
+    """
+    if not examine:
+        snapshot = snapshot_of(docs, _no_body) if docs else None
+        return judge_url(url_input(cited, result, None, snapshot, examined=False), config.compare,
+                         min_article_chars=config.extract.min_article_chars)
     has_body = result is not None and bool(result.hops) and result.outcome == Outcome.OK
     # the stored text is read from disk only when there is a page to compare it with
     snapshot = snapshot_of(docs, (lambda doc: _load_body(root, doc)) if has_body else _no_body) if docs else None
@@ -159,13 +167,14 @@ class _Judge:
     (a few hundred KB at most) and read snapshots from the corpus themselves.
     """
 
-    def __init__(self, config: Config, scan: ScanResult, *, workers: int = 1) -> None:
+    def __init__(self, config: Config, scan: ScanResult, *, workers: int = 1, examine: bool = True) -> None:
         self.config = config
         self.scan = scan
         self.root = scan.root
-        self.workers = workers
+        self.examine = examine
+        self.workers = workers if examine else 1
         self._pool: ProcessPoolExecutor | None = None
-        if workers > 1:
+        if self.workers > 1:
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_worker_init, initargs=(config, scan.root))
 
@@ -175,10 +184,13 @@ class _Judge:
 
     def judge(self, result: FetchResult | None, url: str, cited: CitedUrl | None = None) -> UrlVerdict:
         """``url``'s verdict; ``cited``: its citations when the caller has looked them up already."""
-        return judge_one(self.config, self.root, cited or self.cited(url), self.scan.snapshots(url), result)
+        return judge_one(self.config, self.root, cited or self.cited(url), self.scan.snapshots(url), result,
+                         examine=self.examine)
 
     async def judge_async(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict:
         url = result.url
+        if not self.examine:            # the outcome alone: a few microseconds, no thread
+            return self.judge(result, url, cited)
         copy = _detached(result) if self._pool is not None and result.outcome == Outcome.OK else None
         if copy is None or self._pool is None:
             return await trio.to_thread.run_sync(self.judge, result, url, cited)
@@ -271,9 +283,13 @@ async def run_pipeline(
     previous: Mapping[str, Verdict] | None = None,
     budget: BudgetConfig | None = None,
     judge_workers: int | None = None,
+    examine: bool = True,
     wall_clock: Callable[[], float] = time.time,
 ) -> PipelineResult:
     """Fetch ``requests``, archive, judge, record and report. URLs of the scan not requested keep ``carry_over``.
+
+    ``examine=False`` is a capture-only run: bodies are archived but not read, and a 2xx
+    is reported ``fetched`` (``citecrawl compare`` judges the WARCs later).
 
     ``wall_clock`` dates the captures in the state store (epoch seconds; tests pretend days pass).
 
@@ -284,7 +300,7 @@ async def run_pipeline(
         judge_workers = config.extract.workers or os.cpu_count() or 1
         if len(requests) < POOL_MIN_REQUESTS:
             judge_workers = 1
-    judge = _Judge(config, scan, workers=judge_workers)
+    judge = _Judge(config, scan, workers=judge_workers, examine=examine)
     try:
         spool = ReportSpool(Path(config.collection.out), scan.url_index(), previous=previous)  # report order: the corpus's
         try:

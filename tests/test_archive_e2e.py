@@ -166,3 +166,37 @@ def test_judging_processes_give_the_same_verdicts(archived: tuple[Path, Path, in
     assert {u: r["verdict"] for u, r in urls_pool.items()} == {u: r["verdict"] for u, r in urls_live.items()}
     assert {u: r.get("recall") for u, r in urls_pool.items()} == {u: r.get("recall") for u, r in urls_live.items()}
     assert {d: r["verdict"] for d, r in docs_pool.items()} == {d: r["verdict"] for d, r in docs_live.items()}
+
+
+def test_capture_only_then_compare_gives_the_full_verdicts(archived: tuple[Path, Path, int], tmp_path: Path) -> None:
+    """``archive --capture-only`` decides only what the fetch shows; ``compare`` on its WARCs does the rest."""
+    from archive.verdicts import NOT_COMPARED
+
+    corpus, out, _ = archived
+    urls_live, docs_live, _ = _report(out)
+    captured = tmp_path / "captured"
+    code = main(["archive", str(corpus), "--config", str(_config(tmp_path)), "--out", str(captured), "--quiet",
+                 "--replay", str(out / "warcs"), "--capture-only"])
+    assert code == 0
+    urls_cap, _, _ = _report(captured)
+    content = {"unchanged", "minor_changes", "major_changes", "different_page", "not_an_article", "image_ok",
+               "image_changed", "not_an_image", "fetched"}
+    for url, live in urls_live.items():
+        got = urls_cap[url]
+        if live["verdict"] in content:          # a page came back: archived, not read
+            assert got["verdict"] == "fetched" and NOT_COMPARED in got.get("notes", []), (url, got)
+        else:                                   # gone, moved, unreachable …: the fetch alone says so
+            assert got["verdict"] == live["verdict"], (url, got, live)
+    assert sorted(p.name for p in (captured / "indexes").glob("*.cdxj"))
+    compared = tmp_path / "compared"
+    assert main(["compare", "--corpus", str(corpus), "--warcs", str(captured / "warcs"), "--out", str(compared),
+                 "--quiet"]) == 0
+    urls_cmp, docs_cmp, _ = _report(compared)
+    # robots.txt kept a URL out of the WARCs: compare can only say it is not archived (the capture run said why)
+    blocked = {u for u, r in urls_live.items() if r["verdict"] == "blocked"}
+    assert blocked and all(urls_cap[u]["verdict"] == "blocked" for u in blocked)
+    assert all(urls_cmp[u]["verdict"] == "unreachable" and "not in the archive" in urls_cmp[u]["detail"]
+               for u in blocked)
+    assert {u: r["verdict"] for u, r in urls_cmp.items() if u not in blocked} == \
+        {u: r["verdict"] for u, r in urls_live.items() if u not in blocked}
+    assert {d: r["verdict"] for d, r in docs_cmp.items()} == {d: r["verdict"] for d, r in docs_live.items()}

@@ -225,6 +225,22 @@ def test_moved_link_and_image_on_a_cdn() -> None:
     assert img.verdict == Verdict.IMAGE_OK and "redirected elsewhere" in img.evidence.notes
 
 
+def test_capture_only_decides_from_the_fetch_alone() -> None:
+    """A body archived but not read is ``fetched``, whatever its kind; failures and moves still count."""
+    from dataclasses import replace
+
+    from archive.verdicts import NOT_COMPARED
+
+    snap = Snapshot("doc-1", text=text(EN))
+    for cite in (ARTICLE_CITE, IMAGE_CITE, LINK_CITE):
+        v = judge(replace(ok(), examined=False), cite, snapshot=snap)
+        assert v.verdict == Verdict.FETCHED and v.evidence.notes == (NOT_COMPARED,) and v.comparison is None
+    moved = judge(replace(ok(final_url="https://elsewhere.example.net/"), examined=False), snapshot=snap)
+    assert moved.verdict == Verdict.MOVED and moved.evidence.content_verdict == Verdict.FETCHED
+    gone = judge(replace(Fetched("http_error", 404), examined=False), snapshot=snap)
+    assert gone.verdict == Verdict.GONE
+
+
 def test_registered_domain_and_elsewhere() -> None:
     assert registered_domain("a.b.example.co.uk") == "example.co.uk"
     assert registered_domain("[::1]") == "[::1]"

@@ -41,6 +41,8 @@ examples:
   citecrawl archive corpus/ --out /srv/collection    a folder, into a collection
   citecrawl archive https://example.com/news/1       single URLs
   citecrawl archive corpus/ --replay old/warcs       no network: answer from WARC files
+  citecrawl archive corpus/ --capture-only --out c/  capture now (gone, moved, blocked are still
+  citecrawl compare --corpus corpus/ --warcs c/warcs   reported); compare with the snapshots later
   citecrawl archive tests/corpus --resolve news.test:80:127.0.0.1 --allow-network 127.0.0.0/8
 
 exit codes: 0 completed (failed URLs are verdicts), 1 internal error, 2 usage or
@@ -55,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_fetch_options(parser)
     parser.add_argument("--replay", metavar="DIR", action="append", default=[],
                         help="answer requests from the WARC files in DIR instead of the network (repeatable)")
+    parser.add_argument("--capture-only", action="store_true",
+                        help="fetch and archive without reading the pages: 2xx answers are reported 'fetched'; "
+                             "judge them later with 'citecrawl compare --warcs OUT/warcs' (about half the CPU)")
     parser.add_argument("--json", action="store_true", help="print the run summary as one JSON object on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress and no per-URL lines")
 
@@ -139,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
             display = choose_display(quiet=args.quiet)
             result = trio.run(lambda: run_pipeline(config, scanned, scan_requests(scanned),
                                                    store=store, run_id=run_id, display=display,
-                                                   transport=transport))
+                                                   transport=transport, examine=not args.capture_only))
             code = exitcodes.INTERRUPTED if result.partial else exitcodes.OK
             store.finish_run(run_id, now=time.time(), counts=result.counts, exit_status=code)
         finally:
