@@ -41,6 +41,9 @@ def test_bench_quick(tmp_path: Path) -> None:
     assert RUN_FIELDS.issubset(throughput["citecrawl"])
     assert throughput["citecrawl"]["fetched"] == throughput["urls"]
     assert throughput["citecrawl"]["warcio_check"] is True
+    capture = throughput["capture_only"]
+    assert capture["tool"] == "citecrawl --capture-only" and capture["warcio_check"] is True
+    assert capture["verdicts"] == {"fetched": throughput["urls"]}
     assert throughput["wget"] is None
 
     latency = data["latency"]
