@@ -4,7 +4,7 @@ How the body is found (each step generic; no site has a rule of its own):
 
 1. decode the bytes ourselves (:mod:`archive.charset`) and parse the ``str``;
 2. read the metadata first (:mod:`archive.metadata`: JSON-LD lives in ``<script>``);
-3. drop what is never article text (scripts, forms, ``nav`` …: one selector pass);
+3. drop what is never article text (scripts, forms, ``nav`` …: found by tag id in one walk of the body);
 4. collect the paragraphs (``p``, ``pre``, ``td``, text broken by ``<br>``) with
    their ancestor chains, and prune the furniture among them and their ancestors:
    hidden elements, figure captions and elements whose class/id/role words mark
@@ -45,7 +45,6 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from archive.article import Article, BodySource
 from archive.boilerplate import (
     INLINE_TAG_IDS,
-    JUNK_SELECTOR,
     is_negative_hint,
     punctuation_count,
     text_weight,
@@ -130,9 +129,7 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], 
     body = tree.body
     paragraphs: list[str] = []
     if body is not None:
-        for junk in body.css(JUNK_SELECTOR):  # one pass for all tags (strip_tags makes one per tag)
-            junk.decompose()
-        paras, marked = collect_paragraphs(body)
+        paras, marked = collect_paragraphs(body)  # also removes the junk elements
         pruner = Pruner(paras, marked)
         paras = pruner.prune_paragraphs(paras)
         drop = {_norm(t) for t in (meta.title, meta.headline) if t}

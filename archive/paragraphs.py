@@ -17,7 +17,7 @@ import re
 
 from selectolax.lexbor import LexborNode
 
-from archive.boilerplate import is_negative_hint, punctuation_count, tag_ids, text_weight
+from archive.boilerplate import JUNK_TAGS, is_negative_hint, punctuation_count, tag_ids, text_weight
 
 __all__ = ["Para", "Pruner", "collect_paragraphs", "paragraph_content"]
 
@@ -28,8 +28,8 @@ _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementa
 #: unless a gallery holds its text in them)
 _JUDGED = "[class], [id], [role], figcaption"
 _ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
-#: paragraph-like elements, the links in them and the article-body marks: one walk of the body
-_COLLECTED = f"p, pre, td, br, p a, pre a, td a, {_ARTICLE_MARK}"
+#: the links in paragraph-like elements and the article-body marks: one css() walk of the body
+_LINKS_AND_MARKS = f"p a, pre a, td a, {_ARTICLE_MARK}"
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 
 
@@ -39,6 +39,8 @@ _FIGCAPTION = next(iter(tag_ids("figcaption")))
 _PARAGRAPH_TAGS = tag_ids("p", "pre", "td")
 _TOP_TAGS = tag_ids("html", "body")  # never furniture
 _HTML = next(iter(tag_ids("html")))
+_JUNK = tag_ids(*JUNK_TAGS)
+_WALKED_TAGS = _PARAGRAPH_TAGS | _JUNK | {_BR}  # what the walk of the body keeps
 
 
 class Para:
@@ -51,29 +53,46 @@ class Para:
 
 
 def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
-    """``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count;
-    and the ``mem_id`` of the elements marked as the article body (``itemprop``), from the same walk."""
+    """Remove the junk elements (:data:`~archive.boilerplate.JUNK_TAGS`) from ``body``, then find
+    ``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count;
+    and the ``mem_id`` of the elements marked as the article body (``itemprop``).
+
+    One ``traverse()`` of the body finds the junk and the paragraph-like elements by tag id: lexbor
+    tests every element against every selector of a list (~10 ns each), so the 22 tags of a
+    selector list cost twice the walk itself. The links in paragraphs and the marks (attribute and
+    descendant tests, which lexbor makes in C) come from one ``css()`` call after the junk is gone.
+    """
     seen_br: set[int] = set()
     sources: list[LexborNode] = []
     breaks: list[LexborNode] = []
+    junk: list[LexborNode] = []
+    for node in body.traverse():
+        tag = node.tag_id
+        if tag in _WALKED_TAGS:
+            if tag in _PARAGRAPH_TAGS:
+                sources.append(node)
+            elif tag == _BR:
+                breaks.append(node)
+            else:
+                junk.append(node)
+    if junk:
+        # after the walk: unlinking a node mid-walk would end it. A removed element's descendants
+        # are unlinked one by one (selectolax), so a paragraph inside junk has no parent left
+        for node in junk:
+            node.decompose()
+        sources = [node for node in sources if node.parent is not None]
+        breaks = [node for node in breaks if node.parent is not None]
     links: list[LexborNode] = []
     marked: set[int] = set()
-    # one css() call: each is a walk of the whole body (~0.1 ms on a news page, whatever it matches)
-    for node in body.css(_COLLECTED):
-        tag = node.tag_id
-        if tag == _A:
+    for node in body.css(_LINKS_AND_MARKS):
+        if node.tag_id == _A:
             marked_link = _is_marked(node)
             if marked_link:
                 marked.add(node.mem_id)
             if not marked_link or _in_paragraph(node):
                 links.append(node)  # the links in paragraphs (a marked one may be elsewhere)
-            continue
-        if tag in _PARAGRAPH_TAGS:
-            sources.append(node)
-        elif tag == _BR:
-            breaks.append(node)
-        if _is_marked(node):
-            marked.add(node.mem_id)
+        else:
+            marked.add(node.mem_id)  # only the marks' selectors match other elements
     for br in breaks:
         parent = br.parent
         if parent is not None and parent.mem_id not in seen_br and parent.tag_id not in _PARAGRAPH_TAGS:

@@ -33,3 +33,16 @@ def test_chains_run_from_the_parent_to_body_and_siblings_share_one() -> None:
     assert [n.tag for n in paras[2].chain] == ["tr", "tbody", "table", "div", "main", "body"]
     # the shared ancestors are the same elements in both chains
     assert [n.mem_id for n in paras[2].chain[-2:]] == [n.mem_id for n in paras[0].chain[-2:]]
+
+
+def test_junk_is_removed_in_the_walk_and_its_paragraphs_are_not_collected() -> None:
+    tree = LexborHTMLParser(f"<body><nav><p>{TEXT}</p><div>menu<br>{TEXT}</div></nav>"
+                            f"<div itemprop='articleBody'><p>{TEXT}<script>var x = 1;</script></p>"
+                            f"<dialog><p>{TEXT}</p><script>nested junk</script></dialog>"
+                            f"<div>{TEXT}<br>{TEXT}</div></div></body>")
+    assert tree.body is not None
+    paras, marked = collect_paragraphs(tree.body)
+    assert [p.node.tag for p in paras] == ["p", "div"]
+    assert paras[0].node.text() == TEXT  # the script inside the paragraph is gone
+    assert tree.body.css("nav, script, dialog") == []
+    assert marked == {tree.body.css_first("[itemprop]").mem_id}
