@@ -57,6 +57,7 @@ from archive.paragraphs import Para, Pruner, collect_paragraphs, paragraph_conte
 __all__ = ["extract_article", "extract_from_tree"]
 
 _SEP = "\x1f"  # between text nodes; never in real text
+_COMMENT = LexborHTMLParser("<p><!---->").css_first("p").first_child.tag_id  # type: ignore[union-attr]
 _HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
            '[style*="visibility:hidden"], [style*="visibility: hidden"]')
 _POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose",
@@ -290,11 +291,24 @@ def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
 def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
     _clean_inside(node)
     own = node.mem_id
-    # every element, filtered by tag here: lexbor tests each element against each of the 37
-    # selectors of a tag list, which costs more than reading the tags
-    for el in node.css("*"):
-        if el.tag_id in INLINE_TAG_IDS and el.mem_id != own:  # css() includes the node itself: a <span> container stays
-            el.unwrap()
+    # every element and comment, filtered by tag id here (lexbor tests each element against each
+    # of the 37 selectors of a tag list, which costs more than reading the tags); changed after
+    # the walk, since unlinking the node a walk stands on ends it
+    unwrapped: list[LexborNode] = []
+    comments: list[LexborNode] = []
+    for el in node.traverse():
+        tag = el.tag_id
+        if tag in INLINE_TAG_IDS:
+            if el.mem_id != own:  # the walk includes the node itself: a <span> container stays
+                unwrapped.append(el)
+        elif tag == _COMMENT:
+            comments.append(el)
+    for el in unwrapped:
+        el.unwrap()
+    # a comment between two runs of text (``no one<!-- -->ran``, which React pages print) would
+    # keep them apart as two lines; the browser shows one
+    for el in comments:
+        el.decompose()
     node.merge_text_nodes()
     # ASCII-blank text nodes (between blocks: about half of them) are skipped by lexbor; other
     # blank ones become empty lines here. (A regex over the whole text is slower: one match per line.)

@@ -63,6 +63,15 @@ def test_inline_markup_does_not_split_paragraphs() -> None:
     assert art.paragraphs[0].endswith("linked words and bold, emphasis.")
 
 
+def test_comments_inside_a_paragraph_do_not_split_it() -> None:
+    # React pages print <!-- --> between the runs of text of one paragraph
+    html = (f"<html><body><article><p>But just because no one <!-- -->ran on impeachment<!-- --> doesn't "
+            f"mean it was not in the air. {LOREM}</p><p>{LOREM}</p></article></body></html>")
+    art = extract_article(html)
+    assert art.paragraphs[0].startswith("But just because no one ran on impeachment doesn't mean")
+    assert len(art.paragraphs) == 2
+
+
 def test_br_separated_text_in_a_div() -> None:
     body = "<div class='content'>" + "<br><br>".join([LOREM] * 4) + "</div><div class='sidebar'><a href='#'>x</a></div>"
     art = extract_article(page(body))
