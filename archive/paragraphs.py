@@ -27,9 +27,10 @@ _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementa
 #: elements the pruner judges: class/id/role words, and figure captions (not body text
 #: unless a gallery holds its text in them)
 _JUDGED = "[class], [id], [role], figcaption"
-_ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
-#: the links in paragraph-like elements and the article-body marks: one css() walk of the body
-_LINKS_AND_MARKS = f"p a, pre a, td a, {_ARTICLE_MARK}"
+#: the links in paragraph-like elements and the article-body marks: one css() walk of the body.
+#: One descendant test and one case-blind attribute test per element: lexbor tests each selector
+#: of a list apart (``p a, td a`` walks a link's ancestors twice, and lists it twice when both match)
+_LINKS_AND_MARKS = ':is(p, pre, td) a, [itemprop="articlebody" i]'
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 
 
@@ -84,15 +85,21 @@ def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
         breaks = [node for node in breaks if node.parent is not None]
     links: list[LexborNode] = []
     marked: set[int] = set()
+    last = -1
     for node in body.css(_LINKS_AND_MARKS):
+        key = node.mem_id
+        if key == last:
+            continue  # lexbor lists an element once per selector it matches: a marked link in a paragraph
+        last = key
         if node.tag_id == _A:
-            marked_link = _is_marked(node)
-            if marked_link:
-                marked.add(node.mem_id)
-            if not marked_link or _in_paragraph(node):
-                links.append(node)  # the links in paragraphs (a marked one may be elsewhere)
-        else:
-            marked.add(node.mem_id)  # only the marks' selectors match other elements
+            itemprop = node.attributes.get("itemprop")
+            if itemprop in _MARKS:
+                marked.add(key)
+            # the links in paragraphs: one with an itemprop=articleBody in any case may be elsewhere
+            if not itemprop or itemprop.lower() != "articlebody" or _in_paragraph(node):
+                links.append(node)
+        elif _is_marked(node):  # the mark's selector is the only one other elements match
+            marked.add(key)
     for br in breaks:
         parent = br.parent
         if parent is not None and parent.mem_id not in seen_br and parent.tag_id not in _PARAGRAPH_TAGS:
@@ -155,8 +162,11 @@ def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[Lexbor
     return known
 
 
+_MARKS = ("articleBody", "articlebody")  # the itemprop values that mark the article body (case-sensitive)
+
+
 def _is_marked(node: LexborNode) -> bool:
-    return node.attributes.get("itemprop") in ("articleBody", "articlebody")  # as the selector matches
+    return node.attributes.get("itemprop") in _MARKS
 
 
 def _in_paragraph(node: LexborNode) -> bool:

@@ -46,3 +46,20 @@ def test_junk_is_removed_in_the_walk_and_its_paragraphs_are_not_collected() -> N
     assert paras[0].node.text() == TEXT  # the script inside the paragraph is gone
     assert tree.body.css("nav, script, dialog") == []
     assert marked == {tree.body.css_first("[itemprop]").mem_id}
+
+
+def test_links_count_once_and_marks_are_case_sensitive() -> None:
+    # a link in a paragraph inside a table cell matches two descendant selectors; it counts once
+    linked = "l" * 40
+    tree = LexborHTMLParser(f"<body><table><tr><td><p>{TEXT[:50]} <a href='/x'>{linked}</a></p></td></tr></table>"
+                            f"<div itemprop='ARTICLEBODY'><p>{TEXT}</p></div>"
+                            f"<div itemprop='articleBody'><p>{TEXT} <a itemprop='articlebody'>{linked}</a></p></div>"
+                            f"<a itemprop='ArticleBody' href='/y'>{TEXT}</a></body>")
+    assert tree.body is not None
+    paras, marked = collect_paragraphs(tree.body)
+    # 40 of 91 characters linked: a paragraph (counted twice, 80 would make it a link list)
+    in_p = [p for p in paras if p.node.tag == "p"]
+    assert len(in_p) == 3
+    assert in_p[0].node.text().startswith(TEXT[:50])
+    assert marked == {n.mem_id for n in tree.body.css('[itemprop="articleBody"], [itemprop="articlebody"]')}
+    assert len(marked) == 2
