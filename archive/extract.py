@@ -51,6 +51,7 @@ from archive.boilerplate import (
     without_boilerplate,
 )
 from archive.charset import decode_html
+from archive.elements import PageElements
 from archive.metadata import PageMetadata, read_metadata
 from archive.paragraphs import Para, Pruner, collect_paragraphs, paragraph_content
 
@@ -102,8 +103,9 @@ def extract_article(html: str | bytes, *, url: str | None = None, content_type: 
 def extract_from_tree(tree: LexborHTMLParser, *, url: str | None = None, encoding: str | None = None,
                       encoding_source: str | None = None) -> Article:
     """Like :func:`extract_article` on a parsed page. The tree is modified (cleaned) in place."""
-    meta = read_metadata(tree, url=url)
-    paragraphs, source = _body(tree, meta)
+    elements = PageElements(tree)  # one walk of the page for both
+    meta = read_metadata(tree, url=url, elements=elements)
+    paragraphs, source = _body(tree, meta, elements)
     return Article(
         title=meta.title,
         text="\n\n".join(paragraphs),
@@ -126,11 +128,11 @@ def extract_from_tree(tree: LexborHTMLParser, *, url: str | None = None, encodin
 # -- the body --------------------------------------------------------------------------------------
 
 
-def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], BodySource]:
+def _body(tree: LexborHTMLParser, meta: PageMetadata, elements: PageElements) -> tuple[tuple[str, ...], BodySource]:
     body = tree.body
     paragraphs: list[str] = []
     if body is not None:
-        paras, marked = collect_paragraphs(body)  # also removes the junk elements
+        paras, marked = collect_paragraphs(elements)  # also removes the junk elements
         pruner = Pruner(paras, marked)
         paras = pruner.prune_paragraphs(paras)
         drop = {_norm(t) for t in (meta.title, meta.headline) if t}

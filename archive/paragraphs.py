@@ -17,7 +17,8 @@ import re
 
 from selectolax.lexbor import LexborNode
 
-from archive.boilerplate import JUNK_TAGS, is_negative_hint, punctuation_count, tag_ids, text_weight
+from archive.boilerplate import is_negative_hint, punctuation_count, tag_ids, text_weight
+from archive.elements import PageElements
 
 __all__ = ["Para", "Pruner", "collect_paragraphs", "paragraph_content"]
 
@@ -27,10 +28,6 @@ _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementa
 #: elements the pruner judges: class/id/role words, and figure captions (not body text
 #: unless a gallery holds its text in them)
 _JUDGED = "[class], [id], [role], figcaption"
-#: the links in paragraph-like elements and the article-body marks: one css() walk of the body.
-#: One descendant test and one case-blind attribute test per element: lexbor tests each selector
-#: of a list apart (``p a, td a`` walks a link's ancestors twice, and lists it twice when both match)
-_LINKS_AND_MARKS = ':is(p, pre, td) a, [itemprop="articlebody" i]'
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 
 
@@ -40,8 +37,6 @@ _FIGCAPTION = next(iter(tag_ids("figcaption")))
 _PARAGRAPH_TAGS = tag_ids("p", "pre", "td")
 _TOP_TAGS = tag_ids("html", "body")  # never furniture
 _HTML = next(iter(tag_ids("html")))
-_JUNK = tag_ids(*JUNK_TAGS)
-_WALKED_TAGS = _PARAGRAPH_TAGS | _JUNK | {_BR}  # what the walk of the body keeps
 
 
 class Para:
@@ -53,53 +48,25 @@ class Para:
         self.node, self.weight, self.points, self.chain = node, weight, points, chain
 
 
-def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
-    """Remove the junk elements (:data:`~archive.boilerplate.JUNK_TAGS`) from ``body``, then find
+def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
+    """Remove the junk elements (:data:`~archive.boilerplate.JUNK_TAGS`) from the body, then find
     ``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count;
     and the ``mem_id`` of the elements marked as the article body (``itemprop``).
 
-    One ``traverse()`` of the body finds the junk and the paragraph-like elements by tag id: lexbor
-    tests every element against every selector of a list (~10 ns each), so the 22 tags of a
-    selector list cost twice the walk itself. The links in paragraphs and the marks (attribute and
-    descendant tests, which lexbor makes in C) come from one ``css()`` call after the junk is gone.
+    ``elements`` are the page's, found before anything was removed (:class:`~archive.elements.PageElements`).
     """
     seen_br: set[int] = set()
-    sources: list[LexborNode] = []
-    breaks: list[LexborNode] = []
-    junk: list[LexborNode] = []
-    for node in body.traverse():
-        tag = node.tag_id
-        if tag in _WALKED_TAGS:
-            if tag in _PARAGRAPH_TAGS:
-                sources.append(node)
-            elif tag == _BR:
-                breaks.append(node)
-            else:
-                junk.append(node)
-    if junk:
-        # after the walk: unlinking a node mid-walk would end it. A removed element's descendants
-        # are unlinked one by one (selectolax), so a paragraph inside junk has no parent left
-        for node in junk:
+    sources, breaks, links, marks = list(elements.sources), elements.breaks, elements.links, elements.marks
+    if elements.junk:
+        # a removed element's descendants are unlinked one by one (selectolax), so what was found
+        # inside junk has no parent left
+        for node in elements.junk:
             node.decompose()
         sources = [node for node in sources if node.parent is not None]
         breaks = [node for node in breaks if node.parent is not None]
-    links: list[LexborNode] = []
-    marked: set[int] = set()
-    last = -1
-    for node in body.css(_LINKS_AND_MARKS):
-        key = node.mem_id
-        if key == last:
-            continue  # lexbor lists an element once per selector it matches: a marked link in a paragraph
-        last = key
-        if node.tag_id == _A:
-            itemprop = node.attributes.get("itemprop")
-            if itemprop in _MARKS:
-                marked.add(key)
-            # the links in paragraphs: one with an itemprop=articleBody in any case may be elsewhere
-            if not itemprop or itemprop.lower() != "articlebody" or _in_paragraph(node):
-                links.append(node)
-        elif _is_marked(node):  # the mark's selector is the only one other elements match
-            marked.add(key)
+        links = [node for node in links if node.parent is not None]
+        marks = [node for node in marks if node.parent is not None]
+    marked = {node.mem_id for node in marks}
     for br in breaks:
         parent = br.parent
         if parent is not None and parent.mem_id not in seen_br and parent.tag_id not in _PARAGRAPH_TAGS:
@@ -160,22 +127,6 @@ def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[Lexbor
         known = [below, *known]
         chains[below.mem_id] = known
     return known
-
-
-_MARKS = ("articleBody", "articlebody")  # the itemprop values that mark the article body (case-sensitive)
-
-
-def _is_marked(node: LexborNode) -> bool:
-    return node.attributes.get("itemprop") in _MARKS
-
-
-def _in_paragraph(node: LexborNode) -> bool:
-    up = node.parent
-    while up is not None:
-        if up.tag_id in _PARAGRAPH_TAGS:
-            return True
-        up = up.parent
-    return False
 
 
 def paragraph_content(paras: list[Para]) -> dict[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser
 
 from archive import paragraphs
+from archive.elements import PageElements
 from archive.paragraphs import collect_paragraphs
 
 TEXT = "The council voted on Tuesday to approve the new budget, which raises spending on schools."
@@ -25,7 +26,7 @@ def test_chains_run_from_the_parent_to_body_and_siblings_share_one() -> None:
     tree = LexborHTMLParser(f"<body><main><div class='a'><p>{TEXT}</p><p>{TEXT}</p></div>"
                             f"<div class='b'><table><tr><td>{TEXT}</td></tr></table></div></main></body>")
     assert tree.body is not None
-    paras, marked = collect_paragraphs(tree.body)
+    paras, marked = collect_paragraphs(PageElements(tree))
     assert marked == set()
     assert [p.node.tag for p in paras] == ["p", "p", "td"]
     assert paras[0].chain is paras[1].chain
@@ -41,7 +42,7 @@ def test_junk_is_removed_in_the_walk_and_its_paragraphs_are_not_collected() -> N
                             f"<dialog><p>{TEXT}</p><script>nested junk</script></dialog>"
                             f"<div>{TEXT}<br>{TEXT}</div></div></body>")
     assert tree.body is not None
-    paras, marked = collect_paragraphs(tree.body)
+    paras, marked = collect_paragraphs(PageElements(tree))
     assert [p.node.tag for p in paras] == ["p", "div"]
     assert paras[0].node.text() == TEXT  # the script inside the paragraph is gone
     assert tree.body.css("nav, script, dialog") == []
@@ -56,7 +57,7 @@ def test_links_count_once_and_marks_are_case_sensitive() -> None:
                             f"<div itemprop='articleBody'><p>{TEXT} <a itemprop='articlebody'>{linked}</a></p></div>"
                             f"<a itemprop='ArticleBody' href='/y'>{TEXT}</a></body>")
     assert tree.body is not None
-    paras, marked = collect_paragraphs(tree.body)
+    paras, marked = collect_paragraphs(PageElements(tree))
     # 40 of 91 characters linked: a paragraph (counted twice, 80 would make it a link list)
     in_p = [p for p in paras if p.node.tag == "p"]
     assert len(in_p) == 3
