@@ -47,6 +47,7 @@ from archive.boilerplate import (
     INLINE_TAG_IDS,
     is_negative_hint,
     punctuation_count,
+    tag_ids,
     text_weight,
     without_boilerplate,
 )
@@ -66,6 +67,7 @@ _POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|pag
 _TAG_BONUS = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 3, "blockquote": 3,
               "form": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "address": -3,
               "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
+_TAG_BONUS_BY_ID = {next(iter(tag_ids(name))): bonus for name, bonus in _TAG_BONUS.items()}
 _ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
 _CLEAN_CANDIDATES = "div, section, ul, ol, table, aside, figure, form, header, footer, dl, center"
 _CLIMB_GROWTH = 1.6
@@ -165,7 +167,7 @@ def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> l
             key = node.mem_id
             if key not in scores:
                 nodes[key] = node
-                scores[key] = _initial_score(node)
+                scores[key] = _initial_score(node, pruner)
             scores[key] += held * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
     final: dict[int, float] = {}
@@ -232,10 +234,10 @@ def _is_body_marked(node: LexborNode) -> bool:
     return bool(_BODY_MARK.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemprop') or ''}"))
 
 
-def _initial_score(node: LexborNode) -> float:
-    attrs = node.attributes
-    score = float(_TAG_BONUS.get(node.tag or "", 0) + _hint_score(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"))
-    if (attrs.get("itemprop") or "").lower() == "articlebody":
+def _initial_score(node: LexborNode, pruner: Pruner) -> float:
+    words, _, itemprop = pruner.hints(node)  # read when the pruner judged the chain
+    score = float(_TAG_BONUS_BY_ID.get(node.tag_id, 0) + _hint_score(words))
+    if (itemprop or "").lower() == "articlebody":
         score += 50
     return score
 

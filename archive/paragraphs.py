@@ -20,7 +20,7 @@ from selectolax.lexbor import LexborNode
 from archive.boilerplate import is_negative_hint, punctuation_count, tag_ids, text_weight
 from archive.elements import PageElements
 
-__all__ = ["Para", "Pruner", "collect_paragraphs", "paragraph_content"]
+__all__ = ["Hints", "Para", "Pruner", "collect_paragraphs", "paragraph_content"]
 
 _MIN_PARAGRAPH = 25
 _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
@@ -37,6 +37,11 @@ _FIGCAPTION = next(iter(tag_ids("figcaption")))
 _PARAGRAPH_TAGS = tag_ids("p", "pre", "td")
 _TOP_TAGS = tag_ids("html", "body")  # never furniture
 _HTML = next(iter(tag_ids("html")))
+
+
+#: what an element's attributes say (:meth:`Pruner.hints`): its class and id joined by a space,
+#: whether they or its role name page furniture, and its itemprop
+Hints = tuple[str, bool, str | None]
 
 
 class Para:
@@ -159,7 +164,7 @@ class Pruner:
     never costs a class-word test, which is most of a page's elements.
     """
 
-    __slots__ = ("content", "kept", "protected", "total")
+    __slots__ = ("content", "kept", "protected", "read", "total")
 
     def __init__(self, paras: list[Para], protected: set[int]) -> None:
         """``protected``: elements never judged furniture (marked as the article body)."""
@@ -167,16 +172,27 @@ class Pruner:
         self.total = max(1, sum(p.weight for p in paras))
         self.protected = protected
         self.kept: set[int] = set()
+        self.read: dict[int, Hints] = {}
+
+    def hints(self, node: LexborNode) -> Hints:
+        """What ``node``'s attributes say, read once per element: the pruner judges the ancestors of
+        paragraphs, and the container scoring reads the same elements' class and id again."""
+        key = node.mem_id
+        found = self.read.get(key)
+        if found is None:
+            attrs = node.attributes
+            cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
+            hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
+            negative = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
+            found = self.read[key] = (hint, negative, attrs.get("itemprop"))
+        return found
 
     def is_around(self, node: LexborNode) -> bool:
         """True when ``node`` is page furniture (or a figure caption) that does not hold the article."""
         key = node.mem_id
         if key in self.kept:
             return False
-        attrs = node.attributes
-        cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
-        hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
-        hinted = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
+        hint, hinted, _ = self.hints(node)
         tag = node.tag_id
         if (hinted or tag == _FIGCAPTION) and key not in self.protected and tag not in _TOP_TAGS:
             share = self.content.get(key, 0) / self.total
