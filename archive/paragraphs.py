@@ -234,8 +234,18 @@ class Pruner:
         return False
 
     def clean(self, node: LexborNode) -> None:
-        """Remove the furniture inside ``node`` (last-first: children before their ancestors)."""
-        own = node.mem_id
-        for el in reversed(node.css(_JUDGED)):
-            if el.mem_id != own and self.is_around(el):
+        """Remove the furniture inside ``node``, in document order: what lies inside an element
+        removed is not judged (the verdicts do not depend on the order), and an element listed
+        twice (lexbor lists it once per selector it matches) is judged once."""
+        last = node.mem_id  # css() lists the node itself first when it matches
+        removed = False
+        for el in node.css(_JUDGED):
+            key = el.mem_id
+            if key == last:
+                continue
+            last = key
+            if removed and el.parent is None:
+                continue  # inside an element removed before: selectolax unlinks its descendants
+            if self.is_around(el):
                 el.decompose()
+                removed = True

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archive import paragraphs
 from archive.elements import PageElements
-from archive.paragraphs import collect_paragraphs
+from archive.paragraphs import Pruner, collect_paragraphs
 
 TEXT = "The council voted on Tuesday to approve the new budget, which raises spending on schools."
 
@@ -64,3 +64,29 @@ def test_links_count_once_and_marks_are_case_sensitive() -> None:
     assert in_p[0].node.text().startswith(TEXT[:50])
     assert marked == {n.mem_id for n in tree.body.css('[itemprop="articleBody"], [itemprop="articlebody"]')}
     assert len(marked) == 2
+
+
+def test_clean_removes_furniture_in_document_order_and_skips_what_it_removed() -> None:
+    tree = LexborHTMLParser(f"<body><div class='story'><p>{TEXT}</p><p>{TEXT}</p>"
+                            "<div class='share-bar' id='s1'><span class='icon' id='i1'>x</span>"
+                            "<div class='related'>r</div></div>"
+                            "<figure><figcaption class='caption'>c</figcaption></figure>"
+                            "<div class='note'>kept</div></div></body>")
+    paras, marked = collect_paragraphs(PageElements(tree))
+    judged: list[str] = []
+
+    class Spy(Pruner):
+        __slots__ = ()
+
+        def is_around(self, node: LexborNode) -> bool:
+            judged.append(node.attributes.get("class") or node.tag or "")
+            return super().is_around(node)
+
+    pruner = Spy(paras, marked)
+    story = tree.css_first("div.story")
+    assert story is not None
+    pruner.clean(story)
+    assert story.css("[class='share-bar'], .related, figcaption") == []
+    assert story.css_first(".note") is not None
+    # the share bar once (it has a class and an id), nothing inside it
+    assert judged == ["share-bar", "caption", "note"]
