@@ -69,7 +69,10 @@ _TAG_BONUS = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 
               "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
 _TAG_BONUS_BY_ID = {next(iter(tag_ids(name))): bonus for name, bonus in _TAG_BONUS.items()}
 _ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
-_CLEAN_CANDIDATES = "div, section, ul, ol, table, aside, figure, form, header, footer, dl, center"
+#: elements inside the chosen container that may be link lists
+_CLEAN_CANDIDATE_IDS = tag_ids("div", "section", "ul", "ol", "table", "aside", "figure", "form", "header", "footer",
+                               "dl", "center")
+_A = next(iter(tag_ids("a")))
 _CLIMB_GROWTH = 1.6
 #: the publisher's JSON-LD articleBody replaces the markup's paragraphs when it holds this much
 #: more (and 400 more): the markup then missed a third of the article (lazy-loaded or paged parts)
@@ -293,22 +296,31 @@ def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
 
 
 def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
-    _clean_inside(node)
     own = node.mem_id
-    # every element and comment, filtered by tag id here (lexbor tests each element against each
-    # of the 37 selectors of a tag list, which costs more than reading the tags); changed after
-    # the walk, since unlinking the node a walk stands on ends it
-    unwrapped: list[LexborNode] = []
+    # one walk of the container for the links and link-list candidates (_clean_inside), the inline
+    # tags to unwrap and the comments, by tag id: lexbor tests each element against each selector of
+    # a list (the 37 inline tags cost more than reading the tags). The tree is changed after the
+    # walk, since unlinking the node a walk stands on ends it
+    inline: list[LexborNode] = []
+    links: list[LexborNode] = []
+    candidates: list[LexborNode] = []
     comments: list[LexborNode] = []
     for el in node.traverse():
         tag = el.tag_id
         if tag in INLINE_TAG_IDS:
-            if el.mem_id != own:  # the walk includes the node itself: a <span> container stays
-                unwrapped.append(el)
+            inline.append(el)
+            if tag == _A:
+                links.append(el)
+        elif tag in _CLEAN_CANDIDATE_IDS:
+            candidates.append(el)
         elif tag == _COMMENT:
             comments.append(el)
-    for el in unwrapped:
-        el.unwrap()
+    if _clean_inside(node, links, candidates):  # a removed element's descendants have no parent left
+        inline = [el for el in inline if el.parent is not None]
+        comments = [el for el in comments if el.parent is not None]
+    for el in inline:
+        if el.mem_id != own:  # the walk includes the node itself: a <span> container stays
+            el.unwrap()
     # a comment between two runs of text (``no one<!-- -->ran``, which React pages print) would
     # keep them apart as two lines; the browser shows one
     for el in comments:
@@ -322,29 +334,36 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
     return [line for line in without_boilerplate(lines) if len(line) > longest or line.lower() not in drop]
 
 
-def _clean_inside(node: LexborNode) -> None:
-    """Drop hidden parts and link lists inside the chosen container (last-first).
+def _clean_inside(node: LexborNode, links: list[LexborNode], candidates: list[LexborNode]) -> bool:
+    """Drop hidden parts and link lists inside the chosen container (last-first); True when
+    something was removed. ``links`` and ``candidates`` (the container's ``a`` elements and
+    the elements of :data:`_CLEAN_CANDIDATE_IDS`, in document order) may include hidden ones.
 
     Only elements that hold link text can be link lists, so only those have their
     text read; empty shells are left alone, as they add nothing to the output.
     """
+    removed = False
     hidden = node.css(_HIDDEN)
     if hidden:  # most containers hide nothing: their text is not read for this
         total = max(1, len(node.text(deep=True)))
         for el in reversed(hidden):
             if len(el.text(deep=True)) < 0.3 * total:
                 el.decompose()
+                removed = True
+        if removed:
+            links = [a for a in links if a.parent is not None]
+            candidates = [el for el in candidates if el.parent is not None]
     own = node.mem_id
     linked: dict[int, int] = {}  # link text held by each element, from one pass over the links
-    for a in node.css("a"):
+    for a in links:
         length = len(a.text(deep=True))
         up = a.parent
         while length and up is not None and up.mem_id != own:
             linked[up.mem_id] = linked.get(up.mem_id, 0) + length
             up = up.parent
     if not linked:
-        return
-    for el in reversed(node.css(_CLEAN_CANDIDATES)):
+        return removed
+    for el in reversed(candidates):
         held = linked.get(el.mem_id)
         if not held or el.mem_id == own:
             continue
@@ -355,6 +374,8 @@ def _clean_inside(node: LexborNode) -> None:
             punct = punctuation_count(text)
             if (density > 0.5 and (weight < 1000 or punct < 10)) or (punct < 3 and weight < 300):
                 el.decompose()
+                removed = True
+    return removed
 
 
 _COPIED_RUN = 3  # distinct long lines in a run that repeats an earlier run: a block rendered twice
