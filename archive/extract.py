@@ -329,7 +329,7 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
     # ASCII-blank text nodes (between blocks: about half of them) are skipped by lexbor; other
     # blank ones become empty lines here. (A regex over the whole text is slower: one match per line.)
     pieces = node.text(deep=True, separator=_SEP, skip_empty=True).split(_SEP)
-    lines = [line for line in (" ".join(piece.split()) for piece in pieces) if line]
+    lines = [line for line in map(_squash, pieces) if line]
     longest = max(map(len, drop), default=0)
     return [line for line in without_boilerplate(lines) if len(line) > longest or line.lower() not in drop]
 
@@ -412,6 +412,19 @@ def _common_run(keys: list[str], j: int, i: int) -> int:
     while n < 200 and i + n < len(keys) and j + n < i and keys[j + n] == keys[i + n]:
         n += 1
     return n
+
+
+def _squash(text: str) -> str:
+    """Whitespace runs as one space, none at the ends: ``" ".join(text.split())``, which splits at
+    every word. Most lines of a page need nothing: no whitespace but single spaces (every other
+    whitespace character is non-printable) inside, none at the ends; those are returned as they are.
+
+    >>> _squash("one two"), _squash(" one\\n two\\xa0 "), _squash("a  b"), _squash("  ")
+    ('one two', 'one two', 'a b', '')
+    """
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def _norm(text: str) -> str:
