@@ -40,7 +40,7 @@ from __future__ import annotations
 import functools
 import re
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNode
 
 from archive.article import Article, BodySource
 from archive.boilerplate import (
@@ -59,6 +59,10 @@ from archive.paragraphs import Para, Pruner, collect_paragraphs, paragraph_conte
 __all__ = ["extract_article", "extract_from_tree"]
 
 _SEP = "\x1f"  # between text nodes; never in real text
+#: no DOM mutation events: lexbor then skips a callback per node inserted while parsing and per
+#: node moved or removed while cleaning. The effect selectolax documents, a <selectedcontent>
+#: cloning its <select>'s chosen <option>, is inside <select>, which is junk here
+_PARSE_OPTIONS = LexborDocumentOptions.WO_EVENTS
 _COMMENT = LexborHTMLParser("<p><!---->").css_first("p").first_child.tag_id  # type: ignore[union-attr]
 _HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
            '[style*="visibility:hidden"], [style*="visibility: hidden"]')
@@ -102,7 +106,8 @@ def extract_article(html: str | bytes, *, url: str | None = None, content_type: 
             source = body[3:] if decoded.source == "bom" else body
     else:
         source = html
-    return extract_from_tree(LexborHTMLParser(source), url=url, encoding=encoding, encoding_source=encoding_source)
+    return extract_from_tree(LexborHTMLParser(source, options=_PARSE_OPTIONS), url=url, encoding=encoding,
+                             encoding_source=encoding_source)
 
 
 def extract_from_tree(tree: LexborHTMLParser, *, url: str | None = None, encoding: str | None = None,
