@@ -112,6 +112,14 @@ def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
     return out, marked
 
 
+def _read_hints(node: LexborNode) -> Hints:
+    attrs = node.attributes
+    cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
+    hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
+    negative = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
+    return hint, negative, attrs.get("itemprop")
+
+
 def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[LexborNode]:
     """``node`` and its ancestors below ``<html>``, nearest first; every chain made on the way is
     kept in ``chains`` (by ``mem_id``), so that an ancestor shared by many paragraphs is read
@@ -180,11 +188,7 @@ class Pruner:
         key = node.mem_id
         found = self.read.get(key)
         if found is None:
-            attrs = node.attributes
-            cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
-            hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
-            negative = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
-            found = self.read[key] = (hint, negative, attrs.get("itemprop"))
+            found = self.read[key] = _read_hints(node)
         return found
 
     def is_around(self, node: LexborNode) -> bool:
@@ -239,13 +243,17 @@ class Pruner:
         twice (lexbor lists it once per selector it matches) is judged once."""
         last = node.mem_id  # css() lists the node itself first when it matches
         removed = False
+        read, kept = self.read, self.kept
         for el in node.css(_JUDGED):
             key = el.mem_id
-            if key == last:
+            if key == last or key in kept:
                 continue
             last = key
             if removed and el.parent is None:
                 continue  # inside an element removed before: selectolax unlinks its descendants
-            if self.is_around(el):
+            # most elements here are read for the first time and have no furniture words: they are
+            # kept without being remembered (no later call asks about an element inside a container)
+            hinted = (read.get(key) or _read_hints(el))[1]
+            if (hinted or el.tag_id == _FIGCAPTION) and self.is_around(el):
                 el.decompose()
                 removed = True
