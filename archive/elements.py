@@ -37,13 +37,14 @@ _PARAGRAPH_TAGS = tag_ids("p", "pre", "td")
 _HEAD_TAGS = frozenset({_META, _TITLE, _H1, _TIME})  # what the metadata reads by tag
 _BODY_TAGS = _HEAD_TAGS | _PARAGRAPH_TAGS | tag_ids(*JUNK_TAGS) | {_BR}
 
-#: found by attribute or ancestor, in one css() call over the page (the attribute tests are those CSS
-#: makes: ``rel`` and ``type`` values case-insensitive, ``itemprop`` and ``href`` case-sensitive but for
-#: the article mark). Metadata: JSON-LD, the canonical link, microdata dates and authors, author links;
-#: paragraphs: the links in paragraph-like elements (one ancestor test for the three tags) and the
-#: article-body marks. lexbor lists an element once per selector it matches, one copy after the other.
-_SELECTED = ('script[type*="ld+json"], link[rel="canonical"], [itemprop="datePublished"], [itemprop="author"], '
-             '[rel="author"], a[href*="/author/"], :is(p, pre, td) a, [itemprop="articlebody" i]')
+#: found by attribute or ancestor, in one css() call over the page (lexbor compares ``rel`` and ``type``
+#: values case-insensitively). Metadata: JSON-LD, the canonical link, microdata dates and authors
+#: (itemprop values are compared here: a presence test is cheaper for lexbor than three value tests,
+#: and few elements have one), author links; paragraphs: the links in paragraph-like elements (one
+#: ancestor test for the three tags) and the article-body marks. lexbor lists an element once per
+#: selector it matches, one copy after the other.
+_SELECTED = 'script[type*="ld+json"], link[rel="canonical"], [itemprop], [rel="author"], a[href*="/author/"], :is(p, pre, td) a'
+
 
 
 class PageElements:
@@ -101,13 +102,16 @@ class PageElements:
                 continue  # another copy: the element matches several selectors
             last = key
             tag = node.tag_id
-            if tag == _SCRIPT:
-                self.scripts.append(node)
-                continue
             if tag == _TITLE:
                 continue
             attrs = node.attributes
             rel = (attrs.get("rel") or "").lower()
+            if tag == _SCRIPT:
+                # JSON-LD, or a script with a microdata date or author (its text is tried as JSON-LD)
+                if ("ld+json" in (attrs.get("type") or "").lower() or rel == "author"
+                        or attrs.get("itemprop") in ("datePublished", "author")):
+                    self.scripts.append(node)
+                continue
             if tag == _LINK and rel == "canonical":
                 firsts.setdefault("link", node)
             itemprop = attrs.get("itemprop")

@@ -8,7 +8,8 @@ from archive.elements import PageElements
 
 PAGE = """<html><head><title>First</title><meta property="og:title" content="t">
 <link rel="Canonical" href="/c"><link rel="AUTHOR" href="/a">
-<script type="application/LD+JSON">{"@type": "NewsArticle"}</script><script>var x;</script></head>
+<script type="application/LD+JSON">{"@type": "NewsArticle"}</script><script>var x;</script>
+<script itemprop="name">{"@type": "Thing"}</script><meta itemprop="name" content="n"></head>
 <body><h1>Head one</h1><h1>Head two</h1><meta itemprop="datePublished" content="2020-01-02">
 <time datetime="2020-01-01">x</time><svg><title>Not first</title></svg>
 <nav><p>menu <a href="/m">m</a></p></nav>
@@ -24,7 +25,7 @@ def test_each_element_once_by_role_in_document_order() -> None:
     assert found.firsts["link"].attributes["href"] == "/c"
     assert found.firsts["itemprop-date"].attributes["content"] == "2020-01-02"
     assert [m.attributes.get("property") or m.attributes.get("itemprop") for m in found.metas] == [
-        "og:title", "datePublished"]
+        "og:title", "name", "datePublished"]
     assert [s.text() for s in found.scripts] == ['{"@type": "NewsArticle"}']
     assert [t.attributes["datetime"] for t in found.times] == ["2020-01-01"]
     # microdata, rel (any case) and /author/ links; the one in a paragraph in a cell listed once
