@@ -100,11 +100,19 @@ def is_negative_hint(hint: str) -> bool:
         return False
     if not unique.isdisjoint(_NEGATIVE_WORDS):
         return True
-    # C-level loops (map), since long utility-class lists ("flex items-center px-4 …") are common
-    if any(map(str.startswith, unique, itertools.repeat(_NEGATIVE_PREFIXES))):
+    # C-level loops (map), since long utility-class lists ("flex items-center px-4 …") are common;
+    # a word can only start with a prefix that the whole hint contains (a few substring scans)
+    if (any(map(lowered.__contains__, _NEGATIVE_PREFIXES))
+            and any(map(str.startswith, unique, itertools.repeat(_NEGATIVE_PREFIXES)))):
         return True
     if _DIGIT.search(lowered):
-        unique = set(_TRAILING_DIGITS.sub("", " ".join(words)).split())
+        # words without their trailing digits ("sidebar2"); the words that end in none were
+        # tested above, so only the others can add a negative or a positive word. Half of the
+        # hints have digits (generated class names): the ASCII ones skip the pattern
+        if lowered.isascii():
+            unique = {word.rstrip(_ASCII_DIGITS) for word in unique if word[-1] in _ASCII_DIGITS}
+        else:
+            unique = set(_TRAILING_DIGITS.sub("", " ".join(words)).split())
         if not unique.isdisjoint(_NEGATIVE_WORDS) and unique.isdisjoint(_POSITIVE_WORDS):
             return True
     # two neighbouring words joined: "side-bar", "pop-up", "most-read"
@@ -112,6 +120,7 @@ def is_negative_hint(hint: str) -> bool:
 
 
 _DIGIT = re.compile(r"\d")
+_ASCII_DIGITS = "0123456789"
 
 
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")

@@ -4,7 +4,7 @@ How the body is found (each step generic; no site has a rule of its own):
 
 1. decode the bytes ourselves (:mod:`archive.charset`) and parse the ``str``;
 2. read the metadata first (:mod:`archive.metadata`: JSON-LD lives in ``<script>``);
-3. drop what is never article text (scripts, forms, ``nav`` …: one selector pass);
+3. drop what is never article text (scripts, forms, ``nav`` …: found by tag id in one walk of the body);
 4. collect the paragraphs (``p``, ``pre``, ``td``, text broken by ``<br>``) with
    their ancestor chains, and prune the furniture among them and their ancestors:
    hidden elements, figure captions and elements whose class/id/role words mark
@@ -40,24 +40,30 @@ from __future__ import annotations
 import functools
 import re
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNode
 
 from archive.article import Article, BodySource
 from archive.boilerplate import (
     INLINE_TAG_IDS,
-    JUNK_SELECTOR,
     is_negative_hint,
     punctuation_count,
+    tag_ids,
     text_weight,
     without_boilerplate,
 )
 from archive.charset import decode_html
+from archive.elements import PageElements
 from archive.metadata import PageMetadata, read_metadata
 from archive.paragraphs import Para, Pruner, collect_paragraphs, paragraph_content
 
 __all__ = ["extract_article", "extract_from_tree"]
 
 _SEP = "\x1f"  # between text nodes; never in real text
+#: no DOM mutation events: lexbor then skips a callback per node inserted while parsing and per
+#: node moved or removed while cleaning. The effect selectolax documents, a <selectedcontent>
+#: cloning its <select>'s chosen <option>, is inside <select>, which is junk here
+_PARSE_OPTIONS = LexborDocumentOptions.WO_EVENTS
+_COMMENT = LexborHTMLParser("<p><!---->").css_first("p").first_child.tag_id  # type: ignore[union-attr]
 _HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
            '[style*="visibility:hidden"], [style*="visibility: hidden"]')
 _POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose",
@@ -65,8 +71,12 @@ _POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|pag
 _TAG_BONUS = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 3, "blockquote": 3,
               "form": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "address": -3,
               "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
+_TAG_BONUS_BY_ID = {next(iter(tag_ids(name))): bonus for name, bonus in _TAG_BONUS.items()}
 _ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
-_CLEAN_CANDIDATES = "div, section, ul, ol, table, aside, figure, form, header, footer, dl, center"
+#: elements inside the chosen container that may be link lists
+_CLEAN_CANDIDATE_IDS = tag_ids("div", "section", "ul", "ol", "table", "aside", "figure", "form", "header", "footer",
+                               "dl", "center")
+_A = next(iter(tag_ids("a")))
 _CLIMB_GROWTH = 1.6
 #: the publisher's JSON-LD articleBody replaces the markup's paragraphs when it holds this much
 #: more (and 400 more): the markup then missed a third of the article (lazy-loaded or paged parts)
@@ -96,14 +106,16 @@ def extract_article(html: str | bytes, *, url: str | None = None, content_type: 
             source = body[3:] if decoded.source == "bom" else body
     else:
         source = html
-    return extract_from_tree(LexborHTMLParser(source), url=url, encoding=encoding, encoding_source=encoding_source)
+    return extract_from_tree(LexborHTMLParser(source, options=_PARSE_OPTIONS), url=url, encoding=encoding,
+                             encoding_source=encoding_source)
 
 
 def extract_from_tree(tree: LexborHTMLParser, *, url: str | None = None, encoding: str | None = None,
                       encoding_source: str | None = None) -> Article:
     """Like :func:`extract_article` on a parsed page. The tree is modified (cleaned) in place."""
-    meta = read_metadata(tree, url=url)
-    paragraphs, source = _body(tree, meta)
+    elements = PageElements(tree)  # one walk of the page for both
+    meta = read_metadata(tree, url=url, elements=elements)
+    paragraphs, source = _body(tree, meta, elements)
     return Article(
         title=meta.title,
         text="\n\n".join(paragraphs),
@@ -126,13 +138,11 @@ def extract_from_tree(tree: LexborHTMLParser, *, url: str | None = None, encodin
 # -- the body --------------------------------------------------------------------------------------
 
 
-def _body(tree: LexborHTMLParser, meta: PageMetadata) -> tuple[tuple[str, ...], BodySource]:
+def _body(tree: LexborHTMLParser, meta: PageMetadata, elements: PageElements) -> tuple[tuple[str, ...], BodySource]:
     body = tree.body
     paragraphs: list[str] = []
     if body is not None:
-        for junk in body.css(JUNK_SELECTOR):  # one pass for all tags (strip_tags makes one per tag)
-            junk.decompose()
-        paras, marked = collect_paragraphs(body)
+        paras, marked = collect_paragraphs(elements)  # also removes the junk elements
         pruner = Pruner(paras, marked)
         paras = pruner.prune_paragraphs(paras)
         drop = {_norm(t) for t in (meta.title, meta.headline) if t}
@@ -165,7 +175,7 @@ def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> l
             key = node.mem_id
             if key not in scores:
                 nodes[key] = node
-                scores[key] = _initial_score(node)
+                scores[key] = _initial_score(node, pruner)
             scores[key] += held * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
     final: dict[int, float] = {}
@@ -232,10 +242,10 @@ def _is_body_marked(node: LexborNode) -> bool:
     return bool(_BODY_MARK.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemprop') or ''}"))
 
 
-def _initial_score(node: LexborNode) -> float:
-    attrs = node.attributes
-    score = float(_TAG_BONUS.get(node.tag or "", 0) + _hint_score(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"))
-    if (attrs.get("itemprop") or "").lower() == "articlebody":
+def _initial_score(node: LexborNode, pruner: Pruner) -> float:
+    words, _, itemprop = pruner.hints(node)  # read when the pruner judged the chain
+    score = float(_TAG_BONUS_BY_ID.get(node.tag_id, 0) + _hint_score(words))
+    if (itemprop or "").lower() == "articlebody":
         score += 50
     return score
 
@@ -291,45 +301,74 @@ def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
 
 
 def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
-    _clean_inside(node)
     own = node.mem_id
-    # every element, filtered by tag here: lexbor tests each element against each of the 37
-    # selectors of a tag list, which costs more than reading the tags
-    for el in node.css("*"):
-        if el.tag_id in INLINE_TAG_IDS and el.mem_id != own:  # css() includes the node itself: a <span> container stays
+    # one walk of the container for the links and link-list candidates (_clean_inside), the inline
+    # tags to unwrap and the comments, by tag id: lexbor tests each element against each selector of
+    # a list (the 37 inline tags cost more than reading the tags). The tree is changed after the
+    # walk, since unlinking the node a walk stands on ends it
+    inline: list[LexborNode] = []
+    links: list[LexborNode] = []
+    candidates: list[LexborNode] = []
+    comments: list[LexborNode] = []
+    for el in node.traverse():
+        tag = el.tag_id
+        if tag in INLINE_TAG_IDS:
+            inline.append(el)
+            if tag == _A:
+                links.append(el)
+        elif tag in _CLEAN_CANDIDATE_IDS:
+            candidates.append(el)
+        elif tag == _COMMENT:
+            comments.append(el)
+    if _clean_inside(node, links, candidates):  # a removed element's descendants have no parent left
+        inline = [el for el in inline if el.parent is not None]
+        comments = [el for el in comments if el.parent is not None]
+    for el in inline:
+        if el.mem_id != own:  # the walk includes the node itself: a <span> container stays
             el.unwrap()
+    # a comment between two runs of text (``no one<!-- -->ran``, which React pages print) would
+    # keep them apart as two lines; the browser shows one
+    for el in comments:
+        el.decompose()
     node.merge_text_nodes()
     # ASCII-blank text nodes (between blocks: about half of them) are skipped by lexbor; other
     # blank ones become empty lines here. (A regex over the whole text is slower: one match per line.)
     pieces = node.text(deep=True, separator=_SEP, skip_empty=True).split(_SEP)
-    lines = [line for line in (" ".join(piece.split()) for piece in pieces) if line]
+    lines = [line for line in map(_squash, pieces) if line]
     longest = max(map(len, drop), default=0)
     return [line for line in without_boilerplate(lines) if len(line) > longest or line.lower() not in drop]
 
 
-def _clean_inside(node: LexborNode) -> None:
-    """Drop hidden parts and link lists inside the chosen container (last-first).
+def _clean_inside(node: LexborNode, links: list[LexborNode], candidates: list[LexborNode]) -> bool:
+    """Drop hidden parts and link lists inside the chosen container (last-first); True when
+    something was removed. ``links`` and ``candidates`` (the container's ``a`` elements and
+    the elements of :data:`_CLEAN_CANDIDATE_IDS`, in document order) may include hidden ones.
 
     Only elements that hold link text can be link lists, so only those have their
     text read; empty shells are left alone, as they add nothing to the output.
     """
+    removed = False
     hidden = node.css(_HIDDEN)
     if hidden:  # most containers hide nothing: their text is not read for this
         total = max(1, len(node.text(deep=True)))
         for el in reversed(hidden):
             if len(el.text(deep=True)) < 0.3 * total:
                 el.decompose()
+                removed = True
+        if removed:
+            links = [a for a in links if a.parent is not None]
+            candidates = [el for el in candidates if el.parent is not None]
     own = node.mem_id
     linked: dict[int, int] = {}  # link text held by each element, from one pass over the links
-    for a in node.css("a"):
+    for a in links:
         length = len(a.text(deep=True))
         up = a.parent
         while length and up is not None and up.mem_id != own:
             linked[up.mem_id] = linked.get(up.mem_id, 0) + length
             up = up.parent
     if not linked:
-        return
-    for el in reversed(node.css(_CLEAN_CANDIDATES)):
+        return removed
+    for el in reversed(candidates):
         held = linked.get(el.mem_id)
         if not held or el.mem_id == own:
             continue
@@ -340,6 +379,8 @@ def _clean_inside(node: LexborNode) -> None:
             punct = punctuation_count(text)
             if (density > 0.5 and (weight < 1000 or punct < 10)) or (punct < 3 and weight < 300):
                 el.decompose()
+                removed = True
+    return removed
 
 
 _COPIED_RUN = 3  # distinct long lines in a run that repeats an earlier run: a block rendered twice
@@ -376,6 +417,19 @@ def _common_run(keys: list[str], j: int, i: int) -> int:
     while n < 200 and i + n < len(keys) and j + n < i and keys[j + n] == keys[i + n]:
         n += 1
     return n
+
+
+def _squash(text: str) -> str:
+    """Whitespace runs as one space, none at the ends: ``" ".join(text.split())``, which splits at
+    every word. Most lines of a page need nothing: no whitespace but single spaces (every other
+    whitespace character is non-printable) inside, none at the ends; those are returned as they are.
+
+    >>> _squash("one two"), _squash(" one\\n two\\xa0 "), _squash("a  b"), _squash("  ")
+    ('one two', 'one two', 'a b', '')
+    """
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def _norm(text: str) -> str:

@@ -20,6 +20,8 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from archive.elements import PageElements
+
 __all__ = ["PageMetadata", "clean_title", "normalize_date", "normalize_language", "read_metadata"]
 
 
@@ -58,9 +60,14 @@ _AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author",
                 "citation_author", "byl", "twitter:creator")
 
 
-def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMetadata:
-    """Everything but the body; call before the tree is cleaned (JSON-LD lives in ``<script>``)."""
-    scan = _Scan(tree)
+def read_metadata(tree: LexborHTMLParser, *, url: str | None = None,
+                  elements: PageElements | None = None) -> PageMetadata:
+    """Everything but the body; call before the tree is cleaned (JSON-LD lives in ``<script>``).
+
+    ``elements``: the page's :class:`~archive.elements.PageElements`, when the caller has them
+    (the body extractor shares them, so the page is walked once).
+    """
+    scan = elements if elements is not None else PageElements(tree)
     metas, scripts, firsts = scan.metas, scan.scripts, scan.firsts
     meta = _meta_tags(metas)
     ld = _json_ld_article(scripts)
@@ -80,9 +87,9 @@ def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMeta
     published = (_date(ld.get("datePublished")) or _date(ld.get("dateCreated"))
                  or _first_date(meta.get(k) for k in _PUBLISHED_META if k != "last-modified")
                  or _date(_attr(firsts.get("itemprop-date"), "content") or _attr(firsts.get("itemprop-date"), "datetime"))
-                 or _date(_attr(scan.first_time(pubdate=True), "datetime")
-                          or _attr(scan.first_time(in_article=True), "datetime")
-                          or _attr(scan.first_time(), "datetime"))
+                 or _date(_attr(_first_time(scan.times, pubdate=True), "datetime")
+                          or _attr(_first_time(scan.times, in_article=True), "datetime")
+                          or _attr(_first_time(scan.times), "datetime"))
                  or _url_date(canonical or url))
     modified = _date(ld.get("dateModified")) or _first_date(meta.get(k) for k in _MODIFIED_META)
     authors = _authors(ld.get("author")) or _authors_from_meta(meta) or _authors_from_markup(scan.authors[:8])
@@ -107,69 +114,19 @@ def read_metadata(tree: LexborHTMLParser, *, url: str | None = None) -> PageMeta
     )
 
 
-# -- the one pass over the document --------------------------------------------------------------
-
-#: everything the metadata is read from, in one css() call: each call is a walk of the whole tree,
-#: and the fallbacks (dates in ``<time>``, authors in the markup) are needed on many pages
-_SCANNED = ('meta, script[type*="ld+json"], link[rel="canonical"], title, h1, [itemprop="datePublished"], time, '
-            '[itemprop="author"], [rel="author"], a[href*="/author/"]')
+# -- markup fallbacks ------------------------------------------------------------------------------
 
 
-class _Scan:
-    """The elements of :data:`_SCANNED`, sorted by role, each once; lexbor returns matches in document
-    order, so the first of each kind is what ``css_first`` would give (attribute tests as CSS makes them:
-    ``rel`` values case-insensitive, ``itemprop`` and ``href`` case-sensitive)."""
-
-    __slots__ = ("authors", "firsts", "metas", "scripts", "times")
-
-    def __init__(self, tree: LexborHTMLParser) -> None:
-        self.metas: list[LexborNode] = []
-        self.scripts: list[LexborNode] = []
-        self.times: list[LexborNode] = []
-        self.authors: list[LexborNode] = []
-        self.firsts: dict[str, LexborNode] = {}  # title, h1, link (canonical), itemprop-date
-        firsts = self.firsts
-        last = -1
-        for node in tree.css(_SCANNED):
-            # lexbor lists an element once per selector it matches, one copy after the other (an
-            # author link with both itemprop and rel): keep one, or the copies fill the author slots
-            key = node.mem_id
-            if key == last:
-                continue
-            last = key
-            tag = node.tag or ""
-            if tag == "script":
-                self.scripts.append(node)
-                continue
-            if tag == "title":
-                firsts.setdefault(tag, node)
-                continue
-            attrs = node.attributes
-            if tag == "meta":
-                self.metas.append(node)
-            elif tag == "time":
-                self.times.append(node)
-            elif tag == "h1":
-                firsts.setdefault(tag, node)
-            rel = (attrs.get("rel") or "").lower()
-            if tag == "link" and rel == "canonical":
-                firsts.setdefault(tag, node)
-            itemprop = attrs.get("itemprop")
-            if itemprop == "datePublished":
-                firsts.setdefault("itemprop-date", node)
-            if itemprop == "author" or rel == "author" or (tag == "a" and "/author/" in (attrs.get("href") or "")):
-                self.authors.append(node)
-
-    def first_time(self, *, pubdate: bool = False, in_article: bool = False) -> LexborNode | None:
-        """The first ``time[datetime]`` (``time[pubdate]``; inside an ``<article>``)."""
-        for node in self.times:
-            attrs = node.attributes
-            if pubdate:
-                if "pubdate" in attrs:
-                    return node
-            elif "datetime" in attrs and (not in_article or _inside_article(node)):
+def _first_time(times: list[LexborNode], *, pubdate: bool = False, in_article: bool = False) -> LexborNode | None:
+    """The first ``time[datetime]`` (``time[pubdate]``; inside an ``<article>``)."""
+    for node in times:
+        attrs = node.attributes
+        if pubdate:
+            if "pubdate" in attrs:
                 return node
-        return None
+        elif "datetime" in attrs and (not in_article or _inside_article(node)):
+            return node
+    return None
 
 
 def _inside_article(node: LexborNode) -> bool:

@@ -18,8 +18,9 @@ import re
 from selectolax.lexbor import LexborNode
 
 from archive.boilerplate import is_negative_hint, punctuation_count, tag_ids, text_weight
+from archive.elements import PageElements
 
-__all__ = ["Para", "Pruner", "collect_paragraphs", "paragraph_content"]
+__all__ = ["Hints", "Para", "Pruner", "collect_paragraphs", "paragraph_content"]
 
 _MIN_PARAGRAPH = 25
 _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
@@ -27,9 +28,6 @@ _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementa
 #: elements the pruner judges: class/id/role words, and figure captions (not body text
 #: unless a gallery holds its text in them)
 _JUDGED = "[class], [id], [role], figcaption"
-_ARTICLE_MARK = '[itemprop="articleBody"], [itemprop="articlebody"]'
-#: paragraph-like elements, the links in them and the article-body marks: one walk of the body
-_COLLECTED = f"p, pre, td, br, p a, pre a, td a, {_ARTICLE_MARK}"
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 
 
@@ -41,6 +39,11 @@ _TOP_TAGS = tag_ids("html", "body")  # never furniture
 _HTML = next(iter(tag_ids("html")))
 
 
+#: what an element's attributes say (:meth:`Pruner.hints`): its class and id joined by a space,
+#: whether they or its role name page furniture, and its itemprop
+Hints = tuple[str, bool, str | None]
+
+
 class Para:
     """A paragraph-like element: its text measures and its ancestors (nearest first)."""
 
@@ -50,30 +53,25 @@ class Para:
         self.node, self.weight, self.points, self.chain = node, weight, points, chain
 
 
-def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
-    """``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count;
-    and the ``mem_id`` of the elements marked as the article body (``itemprop``), from the same walk."""
+def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
+    """Remove the junk elements (:data:`~archive.boilerplate.JUNK_TAGS`) from the body, then find
+    ``p``, ``pre``, ``td`` and elements whose text is broken by ``<br>``, with enough text to count;
+    and the ``mem_id`` of the elements marked as the article body (``itemprop``).
+
+    ``elements`` are the page's, found before anything was removed (:class:`~archive.elements.PageElements`).
+    """
     seen_br: set[int] = set()
-    sources: list[LexborNode] = []
-    breaks: list[LexborNode] = []
-    links: list[LexborNode] = []
-    marked: set[int] = set()
-    # one css() call: each is a walk of the whole body (~0.1 ms on a news page, whatever it matches)
-    for node in body.css(_COLLECTED):
-        tag = node.tag_id
-        if tag == _A:
-            marked_link = _is_marked(node)
-            if marked_link:
-                marked.add(node.mem_id)
-            if not marked_link or _in_paragraph(node):
-                links.append(node)  # the links in paragraphs (a marked one may be elsewhere)
-            continue
-        if tag in _PARAGRAPH_TAGS:
-            sources.append(node)
-        elif tag == _BR:
-            breaks.append(node)
-        if _is_marked(node):
-            marked.add(node.mem_id)
+    sources, breaks, links, marks = list(elements.sources), elements.breaks, elements.links, elements.marks
+    if elements.junk:
+        # a removed element's descendants are unlinked one by one (selectolax), so what was found
+        # inside junk has no parent left
+        for node in elements.junk:
+            node.decompose()
+        sources = [node for node in sources if node.parent is not None]
+        breaks = [node for node in breaks if node.parent is not None]
+        links = [node for node in links if node.parent is not None]
+        marks = [node for node in marks if node.parent is not None]
+    marked = {node.mem_id for node in marks}
     for br in breaks:
         parent = br.parent
         if parent is not None and parent.mem_id not in seen_br and parent.tag_id not in _PARAGRAPH_TAGS:
@@ -114,6 +112,14 @@ def collect_paragraphs(body: LexborNode) -> tuple[list[Para], set[int]]:
     return out, marked
 
 
+def _read_hints(node: LexborNode) -> Hints:
+    attrs = node.attributes
+    cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
+    hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
+    negative = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
+    return hint, negative, attrs.get("itemprop")
+
+
 def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[LexborNode]:
     """``node`` and its ancestors below ``<html>``, nearest first; every chain made on the way is
     kept in ``chains`` (by ``mem_id``), so that an ancestor shared by many paragraphs is read
@@ -134,19 +140,6 @@ def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[Lexbor
         known = [below, *known]
         chains[below.mem_id] = known
     return known
-
-
-def _is_marked(node: LexborNode) -> bool:
-    return node.attributes.get("itemprop") in ("articleBody", "articlebody")  # as the selector matches
-
-
-def _in_paragraph(node: LexborNode) -> bool:
-    up = node.parent
-    while up is not None:
-        if up.tag_id in _PARAGRAPH_TAGS:
-            return True
-        up = up.parent
-    return False
 
 
 def paragraph_content(paras: list[Para]) -> dict[int, int]:
@@ -179,7 +172,7 @@ class Pruner:
     never costs a class-word test, which is most of a page's elements.
     """
 
-    __slots__ = ("content", "kept", "protected", "total")
+    __slots__ = ("content", "kept", "protected", "read", "total")
 
     def __init__(self, paras: list[Para], protected: set[int]) -> None:
         """``protected``: elements never judged furniture (marked as the article body)."""
@@ -187,16 +180,23 @@ class Pruner:
         self.total = max(1, sum(p.weight for p in paras))
         self.protected = protected
         self.kept: set[int] = set()
+        self.read: dict[int, Hints] = {}
+
+    def hints(self, node: LexborNode) -> Hints:
+        """What ``node``'s attributes say, read once per element: the pruner judges the ancestors of
+        paragraphs, and the container scoring reads the same elements' class and id again."""
+        key = node.mem_id
+        found = self.read.get(key)
+        if found is None:
+            found = self.read[key] = _read_hints(node)
+        return found
 
     def is_around(self, node: LexborNode) -> bool:
         """True when ``node`` is page furniture (or a figure caption) that does not hold the article."""
         key = node.mem_id
         if key in self.kept:
             return False
-        attrs = node.attributes
-        cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
-        hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
-        hinted = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
+        hint, hinted, _ = self.hints(node)
         tag = node.tag_id
         if (hinted or tag == _FIGCAPTION) and key not in self.protected and tag not in _TOP_TAGS:
             share = self.content.get(key, 0) / self.total
@@ -238,8 +238,22 @@ class Pruner:
         return False
 
     def clean(self, node: LexborNode) -> None:
-        """Remove the furniture inside ``node`` (last-first: children before their ancestors)."""
-        own = node.mem_id
-        for el in reversed(node.css(_JUDGED)):
-            if el.mem_id != own and self.is_around(el):
+        """Remove the furniture inside ``node``, in document order: what lies inside an element
+        removed is not judged (the verdicts do not depend on the order), and an element listed
+        twice (lexbor lists it once per selector it matches) is judged once."""
+        last = node.mem_id  # css() lists the node itself first when it matches
+        removed = False
+        read, kept = self.read, self.kept
+        for el in node.css(_JUDGED):
+            key = el.mem_id
+            if key == last or key in kept:
+                continue
+            last = key
+            if removed and el.parent is None:
+                continue  # inside an element removed before: selectolax unlinks its descendants
+            # most elements here are read for the first time and have no furniture words: they are
+            # kept without being remembered (no later call asks about an element inside a container)
+            hinted = (read.get(key) or _read_hints(el))[1]
+            if (hinted or el.tag_id == _FIGCAPTION) and self.is_around(el):
                 el.decompose()
+                removed = True

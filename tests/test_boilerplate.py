@@ -72,3 +72,11 @@ def test_inline_tag_ids_are_those_of_parsed_elements() -> None:
     seen = {node.tag: node.tag_id for node in tree.css(boilerplate.INLINE_SELECTOR)}
     assert set(seen) == set(boilerplate.INLINE_TAGS)
     assert set(seen.values()) == boilerplate.INLINE_TAG_IDS
+
+
+def test_negative_hints_with_trailing_digits_ascii_and_not() -> None:
+    hint = boilerplate.is_negative_hint.__wrapped__  # type: ignore[attr-defined]
+    assert hint("sidebar2 col-8") and hint("sidebar٣") and hint("AD-300 x")
+    assert not hint("article2 ad3")  # a positive word wins, digits stripped or not
+    assert not hint("col-md-8 row-2") and not hint("e1x 2sidebar")  # only trailing digits are dropped
+    assert hint("newsletter-signup2") and hint("sponsored3") and not hint("x-spons2")

@@ -63,6 +63,15 @@ def test_inline_markup_does_not_split_paragraphs() -> None:
     assert art.paragraphs[0].endswith("linked words and bold, emphasis.")
 
 
+def test_comments_inside_a_paragraph_do_not_split_it() -> None:
+    # React pages print <!-- --> between the runs of text of one paragraph
+    html = (f"<html><body><article><p>But just because no one <!-- -->ran on impeachment<!-- --> doesn't "
+            f"mean it was not in the air. {LOREM}</p><p>{LOREM}</p></article></body></html>")
+    art = extract_article(html)
+    assert art.paragraphs[0].startswith("But just because no one ran on impeachment doesn't mean")
+    assert len(art.paragraphs) == 2
+
+
 def test_br_separated_text_in_a_div() -> None:
     body = "<div class='content'>" + "<br><br>".join([LOREM] * 4) + "</div><div class='sidebar'><a href='#'>x</a></div>"
     art = extract_article(page(body))
@@ -306,3 +315,14 @@ def test_author_links_matching_several_selectors_count_once() -> None:
     links = "".join(f"<a itemprop='author' rel='author' href='/author/{i}'>{name}</a> " for i, name in enumerate(names))
     art = extract_article(page(f"<article><p class='byline'>{links}</p><p>{LOREM}</p></article>"))
     assert art.authors == tuple(names)
+
+
+def test_container_walk_drops_hidden_parts_and_link_lists_then_unwraps_what_is_left() -> None:
+    links = "".join(f"<li><a href='/s{i}'>Other story number {i}</a></li>" for i in range(6))
+    art = extract_article(page(f"<article><p>{LOREM}</p>"
+                               f"<div style='display:none'><p>Hidden <b>text</b> here.</p></div>"
+                               f"<div><ul>{links}</ul></div>"
+                               f"<p>Second <em>para</em><!-- x -->graph, <a href='/in'>with a link</a>. {LOREM}</p>"
+                               "</article>"))
+    assert not any("Hidden" in p or "Other story" in p for p in art.paragraphs)
+    assert art.paragraphs[1].startswith("Second paragraph, with a link. ")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archive import paragraphs
-from archive.paragraphs import collect_paragraphs
+from archive.elements import PageElements
+from archive.paragraphs import Pruner, collect_paragraphs
 
 TEXT = "The council voted on Tuesday to approve the new budget, which raises spending on schools."
 
@@ -25,7 +26,7 @@ def test_chains_run_from_the_parent_to_body_and_siblings_share_one() -> None:
     tree = LexborHTMLParser(f"<body><main><div class='a'><p>{TEXT}</p><p>{TEXT}</p></div>"
                             f"<div class='b'><table><tr><td>{TEXT}</td></tr></table></div></main></body>")
     assert tree.body is not None
-    paras, marked = collect_paragraphs(tree.body)
+    paras, marked = collect_paragraphs(PageElements(tree))
     assert marked == set()
     assert [p.node.tag for p in paras] == ["p", "p", "td"]
     assert paras[0].chain is paras[1].chain
@@ -33,3 +34,60 @@ def test_chains_run_from_the_parent_to_body_and_siblings_share_one() -> None:
     assert [n.tag for n in paras[2].chain] == ["tr", "tbody", "table", "div", "main", "body"]
     # the shared ancestors are the same elements in both chains
     assert [n.mem_id for n in paras[2].chain[-2:]] == [n.mem_id for n in paras[0].chain[-2:]]
+
+
+def test_junk_is_removed_in_the_walk_and_its_paragraphs_are_not_collected() -> None:
+    tree = LexborHTMLParser(f"<body><nav><p>{TEXT}</p><div>menu<br>{TEXT}</div></nav>"
+                            f"<div itemprop='articleBody'><p>{TEXT}<script>var x = 1;</script></p>"
+                            f"<dialog><p>{TEXT}</p><script>nested junk</script></dialog>"
+                            f"<div>{TEXT}<br>{TEXT}</div></div></body>")
+    assert tree.body is not None
+    paras, marked = collect_paragraphs(PageElements(tree))
+    assert [p.node.tag for p in paras] == ["p", "div"]
+    assert paras[0].node.text() == TEXT  # the script inside the paragraph is gone
+    assert tree.body.css("nav, script, dialog") == []
+    assert marked == {tree.body.css_first("[itemprop]").mem_id}
+
+
+def test_links_count_once_and_marks_are_case_sensitive() -> None:
+    # a link in a paragraph inside a table cell matches two descendant selectors; it counts once
+    linked = "l" * 40
+    tree = LexborHTMLParser(f"<body><table><tr><td><p>{TEXT[:50]} <a href='/x'>{linked}</a></p></td></tr></table>"
+                            f"<div itemprop='ARTICLEBODY'><p>{TEXT}</p></div>"
+                            f"<div itemprop='articleBody'><p>{TEXT} <a itemprop='articlebody'>{linked}</a></p></div>"
+                            f"<a itemprop='ArticleBody' href='/y'>{TEXT}</a></body>")
+    assert tree.body is not None
+    paras, marked = collect_paragraphs(PageElements(tree))
+    # 40 of 91 characters linked: a paragraph (counted twice, 80 would make it a link list)
+    in_p = [p for p in paras if p.node.tag == "p"]
+    assert len(in_p) == 3
+    assert in_p[0].node.text().startswith(TEXT[:50])
+    assert marked == {n.mem_id for n in tree.body.css('[itemprop="articleBody"], [itemprop="articlebody"]')}
+    assert len(marked) == 2
+
+
+def test_clean_removes_furniture_in_document_order_and_skips_what_it_removed() -> None:
+    tree = LexborHTMLParser(f"<body><div class='story'><p>{TEXT}</p><p>{TEXT}</p>"
+                            "<div class='share-bar' id='s1'><span class='social-icon' id='i1'>x</span>"
+                            "<div class='related'>r</div></div>"
+                            "<figure><figcaption class='caption'>c</figcaption></figure>"
+                            "<div class='note'>kept</div></div></body>")
+    paras, marked = collect_paragraphs(PageElements(tree))
+    judged: list[str] = []
+
+    class Spy(Pruner):
+        __slots__ = ()
+
+        def is_around(self, node: LexborNode) -> bool:
+            judged.append(node.attributes.get("class") or node.tag or "")
+            return super().is_around(node)
+
+    pruner = Spy(paras, marked)
+    story = tree.css_first("div.story")
+    assert story is not None
+    pruner.clean(story)
+    assert story.css("[class='share-bar'], .related, figcaption") == []
+    assert story.css_first(".note") is not None
+    # the share bar once (it has a class and an id), nothing inside it; an element without
+    # furniture words is kept without the full judgement
+    assert judged == ["share-bar", "caption"]
