@@ -115,10 +115,14 @@ def is_negative_hint(hint: str) -> bool:
             unique = set(_TRAILING_DIGITS.sub("", " ".join(words)).split())
         if not unique.isdisjoint(_NEGATIVE_WORDS) and unique.isdisjoint(_POSITIVE_WORDS):
             return True
-    # two neighbouring words joined: "side-bar", "pop-up", "most-read"
-    return len(words) > 1 and not _NEGATIVE_WORDS.isdisjoint(map(str.__add__, words, words[1:]))
+    # two neighbouring words joined: "side-bar", "pop-up", "most-read". The first of such a pair
+    # begins a negative word: one set test skips building the pairs for most hints
+    return (len(words) > 1 and not _NEGATIVE_HEADS.isdisjoint(words)
+            and not _NEGATIVE_WORDS.isdisjoint(map(str.__add__, words, words[1:])))
 
 
+#: the proper beginnings of the negative words: the first word of a pair that joins into one
+_NEGATIVE_HEADS = frozenset(word[:i] for word in _NEGATIVE_WORDS for i in range(1, len(word)))
 _DIGIT = re.compile(r"\d")
 _ASCII_DIGITS = "0123456789"
 

@@ -80,3 +80,14 @@ def test_negative_hints_with_trailing_digits_ascii_and_not() -> None:
     assert not hint("article2 ad3")  # a positive word wins, digits stripped or not
     assert not hint("col-md-8 row-2") and not hint("e1x 2sidebar")  # only trailing digits are dropped
     assert hint("newsletter-signup2") and hint("sponsored3") and not hint("x-spons2")
+
+
+def test_negative_hints_from_two_words_joined() -> None:
+    hint = boilerplate.is_negative_hint.__wrapped__  # type: ignore[attr-defined]
+    # a pair is found wherever its first word stands: across class tokens, after other words, at the end
+    assert hint("side bar") and hint("x most-read") and hint("col-8 news-letter") and hint("a-d")
+    # words that begin a negative word but join into none with their neighbour
+    assert not hint("side-panel") and not hint("most-liked x") and not hint("pop") and not hint("com-pact")
+    # the heads are the proper beginnings of negative words, and only those
+    assert {"side", "pop", "a", "news"} <= boilerplate._NEGATIVE_HEADS
+    assert "panel" not in boilerplate._NEGATIVE_HEADS and "sidebar" not in boilerplate._NEGATIVE_HEADS
