@@ -364,11 +364,11 @@ class SqliteStateStore:
                 "n.verdict FROM a JOIN urls u ON u.id = a.url_id JOIN captures n ON n.id = a.last_id "
                 "LEFT JOIN captures p ON p.id = (SELECT max(id) FROM captures b "
                 "                                WHERE b.url_id = a.url_id AND b.id < a.first_id) "
-                "ORDER BY u.url", (after,)).fetchall()
-        changes = []
-        for url, *rest in rows:
-            before = None if rest[0] is None else CaptureSummary(*rest[0:4])
-            changes.extend(url_changes(url, before, CaptureSummary(*rest[4:8])))
+                "ORDER BY u.url", (after,))
+            changes = []        # row by row: most URLs of a run did not change, so most rows are dropped
+            for url, *rest in rows:
+                before = None if rest[0] is None else CaptureSummary(*rest[0:4])
+                changes.extend(url_changes(url, before, CaptureSummary(*rest[4:8])))
         return Changes(new_documents=docs, urls=tuple(changes))
 
     # -- robots.txt -------------------------------------------------------------------------------
