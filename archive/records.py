@@ -183,9 +183,20 @@ class Record:
         yield self.head_bytes()
         if self.block_head:
             yield self.block_head
+        yield from self.iter_payload()
+        yield b"\r\n\r\n"
+
+    def iter_payload(self) -> Iterator[bytes]:
+        """The payload alone (the block after ``block_head``), in pieces."""
         if self.payload is not None and self.payload_length:
             yield from _chunks(self.payload, self.payload_length)
-        yield b"\r\n\r\n"
+
+    def payload_start(self, size: int = 16) -> bytes:
+        """The first ``size`` bytes of the payload (its magic number, say)."""
+        if self.payload is None or not self.payload_length:
+            return b""
+        self.payload.seek(0)
+        return self.payload.read(min(size, self.payload_length))
 
     def to_bytes(self) -> bytes:
         return b"".join(self.iter_bytes())

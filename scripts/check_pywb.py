@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import subprocess
 import sys
@@ -47,7 +48,9 @@ from archive.writer import open_warc_writer
 PAGE = b"<!doctype html><html><head><title>Replayed</title></head><body>" + b"<p>text</p>" * 300 + b"</body></html>"
 PAGES = {
     "http://example.com/plain": PAGE,
-    "http://example.com/gzip": PAGE.replace(b"Replayed", b"Gzipped"),
+    # gzip-encoded and over 4 KB encoded: the writer stores its payload undeflated (warcfile.already_compressed)
+    "http://example.com/gzip": PAGE.replace(b"Replayed", b"Gzipped").replace(
+        b"</body>", b"<p>" + b"".join(hashlib.sha256(b"%d" % i).hexdigest().encode() for i in range(400)) + b"</p></body>"),
     "http://example.com/chunked": b"a\r\n0123456789\r\n0\r\n\r\n",
 }
 

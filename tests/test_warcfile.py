@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -34,7 +35,9 @@ def write_sample(directory: Path, *, gzip_level: int, algorithm: str = "sha1") -
     name = warc_filename("t", datetime(2024, 5, 1, tzinfo=UTC), 0, "box", gzip=gzip_level > 0)
     f = WarcFile(directory, name, gzip_level=gzip_level, index_dir=directory / "indexes")
     locs = f.write([warcinfo_record(name, [("software", "test")], date=DATE, record_id=ids(), algorithm=algorithm)])  # type: ignore[arg-type]
-    bodies = [b"<html>one</html>", b"a\r\n0123456789\r\n0\r\n\r\n", os.urandom(300_000)]
+    bodies = [b"<html>one</html>", b"a\r\n0123456789\r\n0\r\n\r\n", os.urandom(300_000),
+              # compressed already: the payload goes into stored deflate blocks of the same member
+              gzip.compress(b"<p>tide</p>" * 4000), b"\xff\xd8\xff\xe0" + os.urandom(150_000)]
     for i, body in enumerate(bodies):
         ex = make_exchange(f"http://example.com/{i}", body,
                            headers=((b"Content-Type", b"text/html"), (b"Transfer-Encoding", b"chunked")))
