@@ -200,3 +200,39 @@ def test_capture_only_then_compare_gives_the_full_verdicts(archived: tuple[Path,
     assert {u: r["verdict"] for u, r in urls_cmp.items() if u not in blocked} == \
         {u: r["verdict"] for u, r in urls_live.items() if u not in blocked}
     assert {d: r["verdict"] for d, r in docs_cmp.items()} == {d: r["verdict"] for d, r in docs_live.items()}
+
+
+@pytest.mark.parametrize("command", ["compare", "archive --replay"])
+def test_answers_from_disk_are_not_retried_or_slowed(archived: tuple[Path, Path, int], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    """A URL missing from the archive is missing a second later: no retries, no back-off, no gap.
+
+    With the default politeness, 12 URLs missing from an empty archive took 16 s (2 + 4 + 8 s of
+    a host's slow-down after errors); now the run takes well under one.
+    """
+    import crawler.commands.archive
+    import crawler.commands.compare
+
+    corpus, _, _ = archived
+    empty = tmp_path / "empty-warcs"
+    empty.mkdir()
+    seen: list[object] = []
+    module = crawler.commands.compare if command == "compare" else crawler.commands.archive
+    real = module.run_pipeline
+
+    async def spy(config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(config.politeness)
+        return await real(config, *args, **kwargs)
+
+    monkeypatch.setattr(module, "run_pipeline", spy)
+    out = tmp_path / "out"
+    if command == "compare":
+        args = ["compare", "--corpus", str(corpus), "--warcs", str(empty), "--out", str(out), "--quiet"]
+    else:   # the default configuration's politeness, not the test one
+        args = ["archive", str(corpus), "--out", str(out), "--quiet", "--replay", str(empty)]
+    assert main(args) == 0
+    [p] = seen
+    assert (p.max_attempts, p.backoff_base, p.backoff_max, p.delay, p.jitter) == (1, 0.0, 0.0, 0.0, 0.0)
+    urls, _, _ = _report(out)
+    assert {r["verdict"] for r in urls.values()} == {"unreachable"}
+    assert all("not in the archive" in r["detail"] for r in urls.values())

@@ -17,7 +17,7 @@ from pathlib import Path
 import trio
 
 from crawler import exitcodes
-from crawler.commands.archive import print_summary, replay_transport
+from crawler.commands.archive import REPLAY_POLITENESS, print_summary, replay_transport
 from crawler.config import load_config
 from crawler.corpus import scan
 from crawler.display import choose_display
@@ -50,10 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    # nothing goes on the network: no gaps, no robots.txt, everything in parallel
+    # nothing goes on the network: no gaps or retries, no robots.txt, everything in parallel
     config = config.with_overrides(
         collection={"out": args.out},
-        politeness={"delay": 0.0, "jitter": 0.0, "robots": False, "per_host": 4, "concurrency": 16},
+        politeness={**REPLAY_POLITENESS, "robots": False, "per_host": 4, "concurrency": 16},
     )
     for path in args.corpus:
         if not Path(path).exists():

@@ -24,7 +24,7 @@ import trio
 from archive.report_spool import remove_stale_spools
 from archive.verdicts import Verdict, needs_attention
 from crawler import exitcodes
-from crawler.commands.archive import record_scan, replay_transport
+from crawler.commands.archive import REPLAY_POLITENESS, record_scan, replay_transport
 from crawler.commands.options import add_fetch_options, config_from_args
 from crawler.corpus import scan
 from crawler.crawl import CrawlRequest
@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if not inputs:
         raise UsageError("no corpus: give --corpus PATH or set corpus.paths in the configuration")
     transport = replay_transport(args.replay)
+    if transport is not None:
+        config = config.with_overrides(politeness=REPLAY_POLITENESS)
     out = Path(config.collection.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
