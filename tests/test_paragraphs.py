@@ -11,6 +11,14 @@ from archive.paragraphs import Pruner, collect_paragraphs
 TEXT = "The council voted on Tuesday to approve the new budget, which raises spending on schools."
 
 
+def collected(html: str) -> tuple[LexborHTMLParser, LexborNode, list[paragraphs.Para], set[int]]:
+    """The parsed page, its body, and what collect_paragraphs finds in it."""
+    tree = LexborHTMLParser(html)
+    assert tree.body is not None
+    paras, marked = collect_paragraphs(PageElements(tree))
+    return tree, tree.body, paras, marked
+
+
 def test_tag_ids_are_those_of_parsed_elements() -> None:
     # td only exists inside a table: ids read from a parse of bare tags would miss it
     tree = LexborHTMLParser("<table><tr><td>x</td></tr></table><p>y</p><pre>z</pre><figure><figcaption>c"
@@ -23,10 +31,8 @@ def test_tag_ids_are_those_of_parsed_elements() -> None:
 
 
 def test_chains_run_from_the_parent_to_body_and_siblings_share_one() -> None:
-    tree = LexborHTMLParser(f"<body><main><div class='a'><p>{TEXT}</p><p>{TEXT}</p></div>"
+    _, _, paras, marked = collected(f"<body><main><div class='a'><p>{TEXT}</p><p>{TEXT}</p></div>"
                             f"<div class='b'><table><tr><td>{TEXT}</td></tr></table></div></main></body>")
-    assert tree.body is not None
-    paras, marked = collect_paragraphs(PageElements(tree))
     assert marked == set()
     assert [p.node.tag for p in paras] == ["p", "p", "td"]
     assert paras[0].chain is paras[1].chain
@@ -37,32 +43,28 @@ def test_chains_run_from_the_parent_to_body_and_siblings_share_one() -> None:
 
 
 def test_junk_is_removed_in_the_walk_and_its_paragraphs_are_not_collected() -> None:
-    tree = LexborHTMLParser(f"<body><nav><p>{TEXT}</p><div>menu<br>{TEXT}</div></nav>"
+    _, body, paras, marked = collected(f"<body><nav><p>{TEXT}</p><div>menu<br>{TEXT}</div></nav>"
                             f"<div itemprop='articleBody'><p>{TEXT}<script>var x = 1;</script></p>"
                             f"<dialog><p>{TEXT}</p><script>nested junk</script></dialog>"
                             f"<div>{TEXT}<br>{TEXT}</div></div></body>")
-    assert tree.body is not None
-    paras, marked = collect_paragraphs(PageElements(tree))
     assert [p.node.tag for p in paras] == ["p", "div"]
     assert paras[0].node.text() == TEXT  # the script inside the paragraph is gone
-    assert tree.body.css("nav, script, dialog") == []
-    assert marked == {tree.body.css_first("[itemprop]").mem_id}
+    assert body.css("nav, script, dialog") == []
+    assert marked == {body.css_first("[itemprop]").mem_id}
 
 
 def test_links_count_once_and_marks_are_case_sensitive() -> None:
     # a link in a paragraph inside a table cell matches two descendant selectors; it counts once
     linked = "l" * 40
-    tree = LexborHTMLParser(f"<body><table><tr><td><p>{TEXT[:50]} <a href='/x'>{linked}</a></p></td></tr></table>"
+    _, body, paras, marked = collected(f"<body><table><tr><td><p>{TEXT[:50]} <a href='/x'>{linked}</a></p></td></tr></table>"
                             f"<div itemprop='ARTICLEBODY'><p>{TEXT}</p></div>"
                             f"<div itemprop='articleBody'><p>{TEXT} <a itemprop='articlebody'>{linked}</a></p></div>"
                             f"<a itemprop='ArticleBody' href='/y'>{TEXT}</a></body>")
-    assert tree.body is not None
-    paras, marked = collect_paragraphs(PageElements(tree))
     # 40 of 91 characters linked: a paragraph (counted twice, 80 would make it a link list)
     in_p = [p for p in paras if p.node.tag == "p"]
     assert len(in_p) == 3
     assert in_p[0].node.text().startswith(TEXT[:50])
-    assert marked == {n.mem_id for n in tree.body.css('[itemprop="articleBody"], [itemprop="articlebody"]')}
+    assert marked == {n.mem_id for n in body.css('[itemprop="articleBody"], [itemprop="articlebody"]')}
     assert len(marked) == 2
 
 
