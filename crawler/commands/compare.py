@@ -4,8 +4,13 @@ The same pipeline as ``archive``, with the network replaced by
 :class:`archive.replay.WarcReplayTransport`: each cited URL is answered from the
 WARC files (ours, or another tool's such as wget or browsertrix), redirects
 replay hop by hop, revisits resolve to their original. A URL that is not in the
-archive is reported ``unreachable`` with the detail "not archived". Nothing is
-fetched and no WARC is written; robots.txt is not consulted (nothing goes out).
+archive is reported ``unreachable`` with the detail "not in the archive", at once:
+nothing is retried or waited for. Nothing is fetched and no WARC is written;
+robots.txt is not consulted (nothing goes out), so a URL that robots.txt kept out
+of the archive is "not in the archive" here.
+
+With ``archive --capture-only`` first, this is the second half of "capture now,
+compare later".
 """
 
 from __future__ import annotations
