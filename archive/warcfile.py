@@ -149,15 +149,9 @@ class _GzipMembers:
             return self._stored_payload(pieces)
         c = zlib.compressobj(self.level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
         written = 0
-        it = pieces.iter_bytes() if isinstance(pieces, Record) else pieces
-        for piece in it:
-            out = c.compress(piece)
-            if out:
-                self.fh.write(out)
-                written += len(out)
-        out = c.flush()
-        self.fh.write(out)
-        return written + len(out)
+        for piece in pieces.iter_bytes() if isinstance(pieces, Record) else pieces:
+            written += self._write(c.compress(piece))
+        return written + self._write(c.flush())
 
     def _stored_payload(self, rec: Record) -> int:
         """One gzip member: the head deflated (ending on a sync flush, not final), then the payload
@@ -335,4 +329,3 @@ def _recover_one(open_path: Path, index_dir: Path | None) -> Recovered:
     if index_dir is not None:
         write_cdxj(index_files([final]).entries, index_path_for(final, index_dir))
     return Recovered(final, records, end, size - end, fault)
-

@@ -223,9 +223,8 @@ class Crawler:
                 self._top_up(nursery)
             if self._backlog.value - self._unstarted <= 0 and self._turns_waiting == 0 and not self._stopping:
                 # every backlog slot is taken: a page job handed out now would only park, and a flood of
-                # parked jobs empties the hosts' queues into one FIFO line (latency fell to a tenth)
-                if self._core.queued == 0 and self._active == 0 and self._feed is None:
-                    return
+                # parked jobs empties the hosts' queues into one FIFO line (latency fell to a tenth).
+                # Every slot's holder pokes when it lets go, so this wait always ends.
                 await self._wakeup.wait()
                 self._wakeup = trio.Event()
                 continue

@@ -115,18 +115,14 @@ def judge_one(config: Config, root: str | None, cited: CitedUrl, docs: Sequence[
     ``examine=False`` (a capture-only run): the body is not read and no snapshot text is
     loaded; the verdict comes from the fetch outcome alone.
     """
-    if not examine:
-        snapshot = snapshot_of(docs, _no_body) if docs else None
-        return judge_url(url_input(cited, result, None, snapshot, examined=False), config.compare,
-                         min_article_chars=config.extract.min_article_chars)
-    has_body = result is not None and bool(result.hops) and result.outcome == Outcome.OK
+    has_body = examine and result is not None and bool(result.hops) and result.outcome == Outcome.OK
     # the stored text is read from disk only when there is a page to compare it with
     snapshot = snapshot_of(docs, (lambda doc: _load_body(root, doc)) if has_body else _no_body) if docs else None
     findings: BodyFindings | None = None
     if result is not None and has_body:
         kind = kind_of(cited, snapshot is not None)
         findings = examine_body(result.hops[-1], kind=kind, max_decompressed=config.extract.max_decompressed_bytes)
-    return judge_url(url_input(cited, result, findings, snapshot), config.compare,
+    return judge_url(url_input(cited, result, findings, snapshot, examined=examine), config.compare,
                      min_article_chars=config.extract.min_article_chars)
 
 
@@ -175,7 +171,7 @@ class _Judge:
         self.workers = workers if examine else 1
         self._pool: ProcessPoolExecutor | None = None
         if self.workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_worker_init, initargs=(config, scan.root))
 
     def cited(self, url: str) -> CitedUrl:
