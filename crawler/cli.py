@@ -4,6 +4,12 @@ Each command module has ``NAME``, ``HELP``, ``add_arguments(parser)`` and
 ``run(args) -> int``; this module builds the parser, turns our own errors into
 one line on stderr and the exit codes of :mod:`crawler.exitcodes`, and nothing
 else.
+
+Every invocation (``--help``, ``--version`` and ``status`` from cron included) builds the
+parser of every command, so a command module's top level imports only what ``add_arguments``
+needs; what its work needs (trio, httpx, selectolax, warcio, rich, the pipeline) is imported
+inside ``run()``. That keeps start-up near 50 ms of CPU instead of 0.5 s;
+tests/test_startup.py fails when a heavy import creeps back.
 """
 
 from __future__ import annotations

@@ -5,24 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import trio
-
-from archive.replay import WarcReplayTransport
-from archive.report_spool import remove_stale_spools
 from crawler import exitcodes
 from crawler.commands.options import add_fetch_options, config_from_args
-from crawler.config import Config
-from crawler.corpus import ScanResult, scan
-from crawler.display import choose_display
 from crawler.errors import UsageError
-from crawler.lock import RunLock
-from crawler.pipeline import PipelineResult, run_pipeline, scan_requests
-from crawler.state import Citation, DocumentSeen, StateStore, open_state_store
+
+if TYPE_CHECKING:
+    from archive.replay import WarcReplayTransport
+    from crawler.config import Config
+    from crawler.corpus import ScanResult
+    from crawler.pipeline import PipelineResult
+    from crawler.state import StateStore
+
+# The pipeline (trio, httpx, selectolax, warcio, rich) is imported inside the functions that
+# use it: every `citecrawl` invocation, `--help` and `status` included, imports this module to
+# build its parser (tests/test_startup.py keeps it that way).
 
 NAME = "archive"
 HELP = "fetch every URL a corpus cites, archive it as WARC and report what changed"
@@ -82,6 +83,8 @@ def record_scan(store: StateStore, result: ScanResult, now: float) -> None:
     ``<command line>`` is not stored), so their citations are not recorded: the store keeps
     them as one-off captures (record_capture remembers them, never due).
     """
+    from crawler.state import Citation, DocumentSeen
+
     batch: list[DocumentSeen] = []
 
     def flush() -> None:
@@ -107,6 +110,8 @@ REPLAY_POLITENESS = {"delay": 0.0, "jitter": 0.0, "max_attempts": 1, "backoff_ba
 def replay_transport(dirs: list[str]) -> WarcReplayTransport | None:
     if not dirs:
         return None
+    from archive.replay import WarcReplayTransport
+
     for d in dirs:
         if not Path(d).exists():
             raise UsageError(f"--replay {d}: no such file or folder")
@@ -130,6 +135,17 @@ def print_summary(result: PipelineResult, *, as_json: bool, elapsed: float) -> N
 
 
 def run(args: argparse.Namespace) -> int:
+    import socket
+
+    import trio
+
+    from archive.report_spool import remove_stale_spools
+    from crawler.corpus import scan
+    from crawler.display import choose_display
+    from crawler.lock import RunLock
+    from crawler.pipeline import run_pipeline, scan_requests
+    from crawler.state import open_state_store
+
     config = config_from_args(args)
     inputs = inputs_of(args, config)
     transport = replay_transport(args.replay)

@@ -19,15 +19,9 @@ import argparse
 import time
 from pathlib import Path
 
-import trio
-
 from crawler import exitcodes
 from crawler.commands.archive import REPLAY_POLITENESS, print_summary, replay_transport
-from crawler.config import load_config
-from crawler.corpus import scan
-from crawler.display import choose_display
 from crawler.errors import UsageError
-from crawler.pipeline import run_pipeline, scan_requests
 
 NAME = "compare"
 HELP = "compare a corpus with WARC files you already have (no fetching)"
@@ -54,6 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # here, not at the top: building the parser (every invocation) must not import the pipeline
+    import trio
+
+    from crawler.config import load_config
+    from crawler.corpus import scan
+    from crawler.display import choose_display
+    from crawler.pipeline import run_pipeline, scan_requests
+
     config = load_config(args.config)
     # nothing goes on the network: no gaps or retries, no robots.txt, everything in parallel
     config = config.with_overrides(

@@ -45,10 +45,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from archive.content import ContentDecodingError, decode_content
-from archive.extract import extract_article
-from crawler.config import load_config
 from crawler.errors import UsageError
+
+# archive.extract (selectolax), archive.content, warcio and rich are imported where they are
+# used: building the parser (every `citecrawl` invocation) must not import them.
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "extract_paths", "run"]
 
@@ -82,6 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler.config import load_config
+
     config = load_config(args.config)
     paths = [Path(p) for p in args.paths]
     for p in paths:
@@ -125,6 +127,8 @@ def _sniff(fh: IO[bytes]) -> str:
 
 
 def _from_html_file(path: str, fh: IO[bytes], gzipped: bool, cap: int, min_chars: int) -> dict[str, Any]:
+    from archive.content import ContentDecodingError, decode_content
+
     body = fh.read(cap + 1) if not gzipped else fh.read()
     try:
         data = decode_content(body, "gzip" if gzipped else None, max_bytes=cap).data
@@ -136,6 +140,8 @@ def _from_html_file(path: str, fh: IO[bytes], gzipped: bool, cap: int, min_chars
 def _from_warc(path: str, fh: IO[bytes], cap: int, min_chars: int) -> Iterator[dict[str, Any]]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
+
+    from archive.content import ContentDecodingError, decode_content
 
     it = ArchiveIterator(fh, arc2warc=True)
     try:
@@ -188,6 +194,8 @@ def _dechunk(raw: bytes) -> bytes:
 
 def _record(source: str, url: str | None, status: int | None, data: bytes, ctype: str | None,
             min_chars: int) -> dict[str, Any]:
+    from archive.extract import extract_article
+
     article = extract_article(data, url=url, content_type=ctype)
     d = article.to_dict()
     return {

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from archive.cdxj import CdxjEntry, index_files, write_cdxj
-from archive.reader import ReadFault, find_warc_files
-from archive.warcfile import index_path_for
 from crawler import exitcodes
 from crawler.errors import UsageError
+
+if TYPE_CHECKING:
+    from archive.cdxj import CdxjEntry
+    from archive.reader import ReadFault
+
+# archive.cdxj and archive.reader (warcio) are imported in run(): building the parser (every
+# `citecrawl` invocation) must not import them.
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
@@ -46,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from archive.cdxj import index_files, write_cdxj
+    from archive.reader import find_warc_files
+    from archive.warcfile import index_path_for
+
     quiet_warcio()
     try:
         files = find_warc_files(args.paths)
@@ -91,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
 
 def quiet_warcio() -> None:
     """warcio logs each odd Target-URI it repairs; we report per file instead."""
+    import logging
+
     logging.getLogger("warcio").setLevel(logging.ERROR)
 
 

@@ -1,12 +1,18 @@
-"""Options every fetching command shares, and how they override the configuration file."""
+"""Options every fetching command shares, and how they override the configuration file.
+
+:func:`add_fetch_options` runs for every ``citecrawl`` invocation (``--help`` builds every
+command's parser), so this module imports :mod:`crawler.config` only when a command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.config import Config, load_config
 from crawler.errors import ConfigError
+
+if TYPE_CHECKING:
+    from crawler.config import Config
 
 __all__ = ["add_fetch_options", "config_from_args"]
 
@@ -30,6 +36,8 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The configuration file named by ``--config`` (or the default), with the flags applied."""
+    from crawler.config import load_config
+
     config = load_config(getattr(args, "config", None))
     overrides: dict[str, dict[str, Any]] = {
         "collection": {"out": getattr(args, "out", None)},

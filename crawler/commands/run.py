@@ -13,27 +13,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import trio
-
-from archive.report_spool import remove_stale_spools
-from archive.verdicts import Verdict, needs_attention
 from crawler import exitcodes
 from crawler.commands.archive import REPLAY_POLITENESS, record_scan, replay_transport
 from crawler.commands.options import add_fetch_options, config_from_args
-from crawler.corpus import scan
-from crawler.crawl import CrawlRequest
-from crawler.display import choose_display
 from crawler.errors import UsageError
-from crawler.lock import RunLock
-from crawler.pipeline import PipelineResult, run_pipeline
-from crawler.schedule import RecrawlPolicy
-from crawler.state import Changes, DueUrl, StateStore, open_state_store
+
+if TYPE_CHECKING:
+    from crawler.crawl import CrawlRequest
+    from crawler.pipeline import PipelineResult
+    from crawler.state import Changes, DueUrl, StateStore
+
+# The pipeline is imported inside run() and conditional(): building the parser (every
+# `citecrawl` invocation) must not import trio, httpx, selectolax, warcio or rich.
 
 NAME = "run"
 HELP = "the scheduled run (cron, systemd): fetch what is due, report what changed"
@@ -69,6 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def conditional(due: DueUrl) -> CrawlRequest:
+    from crawler.crawl import CrawlRequest
+
     headers: list[tuple[str, str]] = []
     if due.previous_capture is not None:
         if due.etag:
@@ -86,6 +85,19 @@ def change_lines(changes: Changes) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import socket
+
+    import trio
+
+    from archive.report_spool import remove_stale_spools
+    from archive.verdicts import Verdict, needs_attention
+    from crawler.corpus import scan
+    from crawler.display import choose_display
+    from crawler.lock import RunLock
+    from crawler.pipeline import run_pipeline
+    from crawler.schedule import RecrawlPolicy
+    from crawler.state import open_state_store
+
     config = config_from_args(args)
     inputs: Sequence[str] = args.corpus or config.corpus.paths
     if not inputs:

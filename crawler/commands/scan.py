@@ -27,20 +27,22 @@ JSON lines (field names are stable; new fields may be added, never renamed), in 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from crawler import exitcodes
-from crawler.config import load_config
-from crawler.corpus import CitedUrl, Document, Problem, ScanResult, scan
 from crawler.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from crawler.corpus import CitedUrl, Document, Problem, ScanResult
+
+# crawler.corpus and rich are imported where they are used: building the parser (every
+# `citecrawl` invocation) must not import them.
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "json_records", "run"]
 
@@ -83,6 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler.config import load_config
+    from crawler.corpus import scan
+
     config = load_config(args.config)
     paths = list(args.paths) or list(config.corpus.paths)
     if not paths:
@@ -118,13 +123,19 @@ def _document_record(doc: Document) -> dict[str, Any]:
 
 
 def _url_record(cited: CitedUrl) -> dict[str, Any]:
+    from dataclasses import asdict
+
     return {
         "type": "url", "url": cited.url, "roles": list(cited.roles), "documents": list(cited.documents),
-        "citations": [dataclasses.asdict(c) for c in cited.citations],
+        "citations": [asdict(c) for c in cited.citations],
     }
 
 
 def _print_tables(result: ScanResult, *, rows: int | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     console = Console()
     docs = Table(title="Documents", show_lines=False)
     for col in ("id", "shape", "title", "URLs", "snapshot of"):
@@ -159,11 +170,15 @@ def _print_tables(result: ScanResult, *, rows: int | None) -> None:
 
 def _kind(p: Problem) -> Text:
     """Notices plain, problems that cost a document in red."""
+    from rich.text import Text
+
     return Text(p.kind, style="" if p.is_notice else "bold red")
 
 
 def _more(console: Console, total: int, rows: int | None) -> None:
     if rows is not None and total > rows:
+        from rich.text import Text
+
         console.print(Text(f"… {total - rows} more rows (use --all, or --jsonl for scripts)"))
 
 

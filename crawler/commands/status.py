@@ -11,16 +11,20 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler import exitcodes
 from crawler.commands.options import config_from_args
-from crawler.lock import read_lock_holder
-from crawler.schedule import RecrawlPolicy
-from crawler.state import STATE_FILENAME, StateStore, open_state_store
+
+if TYPE_CHECKING:
+    from crawler.schedule import RecrawlPolicy
+    from crawler.state import StateStore
+
+# The state store is imported in run() and gather(): building the parser (every `citecrawl`
+# invocation) need not pay for it. `status` itself never imports the pipeline (trio, httpx,
+# selectolax, warcio, rich): it is what monitoring calls every minute (tests/test_startup.py).
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "gather", "render", "run"]
 
@@ -55,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler.schedule import RecrawlPolicy
+    from crawler.state import STATE_FILENAME, open_state_store
+
     config = config_from_args(args)
     collection = Path(config.collection.out)
     if not (collection / STATE_FILENAME).is_file():
@@ -77,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
 def gather(store: StateStore, *, collection: Path, policy: RecrawlPolicy, now: float,
            runs: int = 5, first: int = FIRST_DUE) -> dict[str, Any]:
     """The status as plain data (the ``--json`` output)."""
+    from dataclasses import asdict
+
+    from crawler.lock import read_lock_holder
+
     due = store.due_urls(now, policy)
     by_reason: dict[str, int] = {}
     for d in due:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from archive.cdxj import CdxjEntry, read_cdxj
-from archive.reader import find_warc_files
-from archive.verify import verify_file
-from archive.warcfile import OPEN_SUFFIX, index_path_for
 from crawler import exitcodes
 from crawler.errors import UsageError
+
+if TYPE_CHECKING:
+    from archive.cdxj import CdxjEntry
+
+# the archive modules (warcio, FastWARC) are imported in the functions that use them: building
+# the parser (every `citecrawl` invocation) must not import them.
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
@@ -43,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _open_files(paths: list[str]) -> list[Path]:
+    from archive.warcfile import OPEN_SUFFIX
+
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -52,6 +57,11 @@ def _open_files(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from archive.cdxj import read_cdxj
+    from archive.reader import find_warc_files
+    from archive.verify import verify_file
+    from archive.warcfile import index_path_for
+
     try:
         files = find_warc_files(args.paths) + _open_files(args.paths)
         merged: list[CdxjEntry] | None = None

@@ -1,0 +1,93 @@
+"""Cheap start-up: building the ``citecrawl`` parser, ``--help`` and ``status`` import no pipeline.
+
+Every invocation builds the parser of every command, so a command module that imports trio,
+httpx, selectolax, warcio or rich at its top level costs each ``citecrawl --help``, ``--version``
+and ``status`` (called from cron or monitoring every minute) about 0.6 s of CPU. These tests look
+at ``sys.modules`` in a fresh interpreter, never at a clock: a module set, not a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.cli import COMMANDS
+from crawler.state import Citation, DocumentSeen, open_state_store
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: third-party packages only a command's work needs (top-level names)
+HEAVY_PACKAGES = ("trio", "httpx", "httpcore", "anyio", "selectolax", "warcio", "fastwarc", "rich",
+                  "tenacity", "protego", "brotli")
+#: our own modules that pull those in, or cost much on their own
+HEAVY_MODULES = ("crawler.pipeline", "crawler.crawl", "crawler.corpus", "crawler.display", "archive.extract",
+                 "archive.replay", "archive.verdicts", "archive.writer", "archive.reader")
+
+#: run in a fresh interpreter from the checkout: the code to test, then print what it imported
+PROBE = """
+import contextlib, io, json, sys
+sys.argv = ["citecrawl"]
+import crawler
+assert crawler.__file__.startswith({repo!r}), crawler.__file__
+{body}
+heavy = {packages!r}
+print(json.dumps(sorted(m for m in sys.modules
+                        if m.split(".")[0] in heavy or m in {modules!r})))
+"""
+
+
+def imported_by(body: str) -> list[str]:
+    """The heavy modules in ``sys.modules`` after *body* runs in a fresh interpreter."""
+    code = PROBE.format(repo=str(REPO), body=body, packages=HEAVY_PACKAGES, modules=HEAVY_MODULES)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    result: list[str] = json.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def test_the_probe_sees_a_heavy_import() -> None:
+    """The check below can fail: importing the pipeline shows up."""
+    found = imported_by("import crawler.pipeline")
+    assert {"trio", "httpx", "crawler.pipeline"} <= set(found)
+
+
+def test_building_the_parser_imports_no_pipeline() -> None:
+    assert imported_by("from crawler.cli import build_parser\nbuild_parser()") == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], *([name, "--help"] for name in COMMANDS)],
+                         ids=lambda argv: " ".join(argv))
+def test_help_and_version_import_no_pipeline(argv: list[str]) -> None:
+    body = f"""
+from crawler.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    try:
+        main({argv!r})
+    except SystemExit as exc:
+        assert exc.code == 0, exc.code
+assert "usage:" in out.getvalue() or "citecrawl " in out.getvalue(), out.getvalue()
+"""
+    assert imported_by(body) == []
+
+
+def test_status_imports_no_pipeline(tmp_path: Path) -> None:
+    """Monitoring calls ``status`` every minute: it reads the state store and nothing more."""
+    coll = tmp_path / "coll"
+    store = open_state_store(coll)
+    now = time.time()
+    store.upsert_documents([DocumentSeen("000.txt", "h")], now=now)
+    store.replace_citations({"000.txt": [Citation("https://news.example/1", "webUrl")]}, now=now)
+    store.close()
+    body = f"""
+from crawler.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(["status", "--out", {str(coll)!r}, "--json"])
+assert code == 0, code
+assert json.loads(out.getvalue())["due"]["total"] == 1, out.getvalue()
+"""
+    assert imported_by(body) == []
