@@ -301,7 +301,9 @@ class Crawler:
             finally:
                 self._active -= 1
                 self._poke()
-            for host in {host_key(httpx.URL(a.url)) for a in result.attempts}:
+            asked = str(job.url)          # every attempt of a page without redirects: no URL parsed again
+            hosts = {host_key(job.url)} | {host_key(httpx.URL(u)) for u in {a.url for a in result.attempts} - {asked}}
+            for host in hosts:
                 await self._close_if_idle(host)
             await self._deliver(result)
         finally:
