@@ -67,6 +67,8 @@ def is_elsewhere(cited: str, final: str) -> bool:
     >>> is_elsewhere("https://example.com/a?id=1", "https://example.org/a?id=1")
     True
     """
+    if cited == final:                       # no redirect: nothing to parse
+        return False
     try:
         a, b = urlsplit(cited), urlsplit(final)
         hosts = a.hostname or "", b.hostname or ""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import socket
+from functools import lru_cache
 from urllib.parse import SplitResultBytes, quote_from_bytes, unquote_to_bytes
 
 __all__ = ["surt_key"]
@@ -100,8 +101,12 @@ def _reorder_query(query: bytes) -> bytes:
     return b"&".join(b"=".join(p) for p in pairs)
 
 
+@lru_cache(maxsize=256)
 def surt_key(url: str) -> str:
-    """The SURT key of ``url`` (without scheme), as ``surt.surt(url)`` gives it; the URL itself if unparsable."""
+    """The SURT key of ``url`` (without scheme), as ``surt.surt(url)`` gives it; the URL itself if unparsable.
+
+    Cached: a capture's response and metadata records are indexed under the same URL.
+    """
     try:
         return _surt(url.encode("utf-8")).decode("utf-8")
     except (ValueError, UnicodeError):

@@ -34,7 +34,7 @@ from archive.exchange import Exchange
 from crawler.addresses import literal_ip, refusal
 from crawler.clients import ClientFactory
 from crawler.config import Config
-from crawler.fetch import HopFailure, fetch_hop
+from crawler.fetch import HopFailure, fetch_hop, without_fragment
 from crawler.outcomes import TRANSIENT, Attempt, FetchResult, Outcome, RobotsDecision
 from crawler.politeness import Politeness, Rules, parse_retry_after
 from crawler.robots import RobotsPolicy, origin_of, robots_url
@@ -301,7 +301,9 @@ class Crawler:
             finally:
                 self._active -= 1
                 self._poke()
-            for host in {host_key(httpx.URL(a.url)) for a in result.attempts}:
+            asked = str(job.url)          # every attempt of a page without redirects: no URL parsed again
+            hosts = {host_key(job.url)} | {host_key(httpx.URL(u)) for u in {a.url for a in result.attempts} - {asked}}
+            for host in hosts:
                 await self._close_if_idle(host)
             await self._deliver(result)
         finally:
@@ -350,7 +352,7 @@ class Crawler:
         robots_on = self.config.politeness.robots and kind == "page"
         decision: RobotsDecision = "allowed" if robots_on or kind == "robots" else "ignored"
         max_hops = self.config.network.max_redirects if kind == "page" else ROBOTS_REDIRECTS
-        url = url.copy_with(fragment=None)
+        url = without_fragment(url)
         seen = {str(url)}
         request: httpx.Request | None = None
         holding = host_key(url) if granted else None
@@ -410,7 +412,7 @@ class Crawler:
                     return result(Outcome.TOO_MANY_REDIRECTS, status=status,
                                   error=f"more than {max_hops} redirects")
                 request = final.next_request
-                url = request.url.copy_with(fragment=None)
+                url = without_fragment(request.url)
                 key = str(url)
                 if key in seen:
                     return result(Outcome.REDIRECT_LOOP, status=status, error=f"redirect back to {key}")

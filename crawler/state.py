@@ -20,7 +20,7 @@ Times are wall-clock seconds since the epoch (UTC), always passed in as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
@@ -347,6 +347,17 @@ class StateStore(Protocol):
 
     def changes_since(self, run_id: int | None) -> Changes:
         """New documents and URL changes recorded after run ``run_id`` (``None``: since the start)."""
+        ...
+
+    def new_documents_since(self, run_id: int | None) -> tuple[str, ...]:
+        """The paths of documents first seen after run ``run_id``, sorted."""
+        ...
+
+    def iter_changes(self, run_id: int | None) -> Iterator[UrlChange]:
+        """The URL changes of :meth:`changes_since`, in URL order, one at a time (none held in memory).
+
+        The store stays busy until the iterator is exhausted or closed.
+        """
         ...
 
     def robots_get(self, origin: str) -> RobotsEntry | None: ...

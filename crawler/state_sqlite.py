@@ -24,11 +24,12 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from crawler import schema
 from crawler.errors import StateError
@@ -53,6 +54,7 @@ from crawler.state import (
     RobotsEntry,
     RunInfo,
     StateStatistics,
+    UrlChange,
     UrlState,
     url_changes,
 )
@@ -350,26 +352,45 @@ class SqliteStateStore:
         return {url: verdict for url, verdict in rows}
 
     def changes_since(self, run_id: int | None) -> Changes:
+        return Changes(new_documents=self.new_documents_since(run_id), urls=tuple(self.iter_changes(run_id)))
+
+    def new_documents_since(self, run_id: int | None) -> tuple[str, ...]:
         after = -1 if run_id is None else run_id
         with self._read() as c:
-            boundary = c.execute("SELECT coalesce(finished, started) FROM runs WHERE id = ?", (after,)).fetchone()
-            since = boundary[0] if boundary else -math.inf
-            docs = tuple(p for (p,) in c.execute(
+            return tuple(p for (p,) in c.execute(
                 "SELECT path FROM documents WHERE first_run > ? OR (first_run IS NULL AND first_seen > ?) "
-                "ORDER BY path", (after, since)))
-            rows = c.execute(
-                "WITH a AS (SELECT url_id, min(id) AS first_id, max(id) AS last_id FROM captures "
-                "           WHERE run_id > ? GROUP BY url_id) "
-                "SELECT u.url, p.outcome, p.status, p.final_url, p.verdict, n.outcome, n.status, n.final_url, "
-                "n.verdict FROM a JOIN urls u ON u.id = a.url_id JOIN captures n ON n.id = a.last_id "
-                "LEFT JOIN captures p ON p.id = (SELECT max(id) FROM captures b "
-                "                                WHERE b.url_id = a.url_id AND b.id < a.first_id) "
-                "ORDER BY u.url", (after,))
-            changes = []        # row by row: most URLs of a run did not change, so most rows are dropped
-            for url, *rest in rows:
-                before = None if rest[0] is None else CaptureSummary(*rest[0:4])
-                changes.extend(url_changes(url, before, CaptureSummary(*rest[4:8])))
-        return Changes(new_documents=docs, urls=tuple(changes))
+                "ORDER BY path", (after, self._finished_at(c, after))))
+
+    def iter_changes(self, run_id: int | None) -> Iterator[UrlChange]:
+        # read in one snapshot into a temporary file, then handed out from it: nothing held in RAM,
+        # and the store is free again before the first change is handed out
+        after = -1 if run_id is None else run_id
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the reader below)
+        try:
+            with self._read() as c:
+                rows = c.execute(
+                    "WITH a AS (SELECT url_id, min(id) AS first_id, max(id) AS last_id FROM captures "
+                    "           WHERE run_id > ? GROUP BY url_id) "
+                    "SELECT u.url, p.outcome, p.status, p.final_url, p.verdict, n.outcome, n.status, n.final_url, "
+                    "n.verdict FROM a JOIN urls u ON u.id = a.url_id JOIN captures n ON n.id = a.last_id "
+                    "LEFT JOIN captures p ON p.id = (SELECT max(id) FROM captures b "
+                    "                                WHERE b.url_id = a.url_id AND b.id < a.first_id) "
+                    "ORDER BY u.url", (after,))
+                # row by row: most URLs of a run did not change, so most rows are dropped
+                for url, *rest in rows:
+                    before = None if rest[0] is None else CaptureSummary(*rest[0:4])
+                    for change in url_changes(url, before, CaptureSummary(*rest[4:8])):
+                        spool.write(json.dumps([change.url, change.kind, change.before, change.after], ensure_ascii=False).encode("utf-8") + b"\n")
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        return _changes_from(spool)
+
+    @staticmethod
+    def _finished_at(c: sqlite3.Connection, run_id: int) -> float:
+        boundary = c.execute("SELECT coalesce(finished, started) FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return boundary[0] if boundary else -math.inf
 
     # -- robots.txt -------------------------------------------------------------------------------
 
@@ -400,3 +421,9 @@ class SqliteStateStore:
 
 def _json(value: Mapping[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(dict(value), sort_keys=True, ensure_ascii=False)
+
+
+def _changes_from(spool: IO[bytes]) -> Iterator[UrlChange]:
+    with spool:
+        for line in spool:
+            yield UrlChange(*json.loads(line))

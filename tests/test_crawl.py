@@ -443,6 +443,7 @@ async def test_extra_headers_and_no_cookies_across_hosts(autojump_clock: Any) ->
     assert seen["http://a.example/1"]["accept-encoding"] == "gzip, deflate"
     assert seen["http://a.example/1"]["user-agent"].startswith("citecrawl/")
     assert "cookie" not in seen["http://b.example/1"]
+    assert seen["http://a.example/2"]["cookie"] == "id=a.example"     # kept for its own host
     r = by_url(results)["http://a.example/1"]
     assert (b"If-None-Match", b'"v1"') in r.hops[0].request.headers
 
@@ -614,3 +615,43 @@ async def test_a_full_backlog_pauses_the_dispatcher_instead_of_parking_the_queue
         nursery.cancel_scope.cancel()
     assert taken == 200 and len(transport.log) == 200
     assert most_parked <= cfg.politeness.concurrency
+
+
+def test_without_fragment_drops_only_a_fragment_and_keeps_a_url_without_one() -> None:
+    from crawler.fetch import without_fragment
+
+    plain = httpx.URL("http://a.example/x?q=1")
+    assert without_fragment(plain) is plain            # not parsed again
+    assert str(without_fragment(httpx.URL("http://a.example/x#part"))) == "http://a.example/x"
+    assert str(without_fragment(httpx.URL("http://a.example/x#"))) == "http://a.example/x"
+    encoded = httpx.URL("http://a.example/x%23y?q=%23")
+    assert without_fragment(encoded) is encoded
+
+
+async def test_fragments_are_never_sent_and_never_archived(autojump_clock: Any) -> None:
+    targets: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        targets.append(request.url.raw_path)           # the request-target on the wire
+        if request.url.path == "/old":
+            return httpx.Response(301, headers={"Location": "/new#section"})
+        return httpx.Response(200, text="ok")
+
+    results, _ = await crawl(config(delay=0.0), handler, ["http://a.example/old#top"])
+    assert targets == [b"/old", b"/new"]
+    (result,) = results
+    assert result.outcome == Outcome.OK and result.final_url == "http://a.example/new"
+    assert [h.request.url for h in result.hops] == ["http://a.example/old", "http://a.example/new"]
+
+
+def test_the_cookie_jar_reads_only_responses_that_set_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.clients import ClientFactory, SetCookieJar
+
+    client = ClientFactory(config()).new_client(connections=1)
+    assert isinstance(client.cookies, SetCookieJar)
+    read: list[int] = []
+    monkeypatch.setattr(httpx.Cookies, "extract_cookies", lambda self, response: read.append(response.status_code))
+    request = httpx.Request("GET", "http://a.example/")
+    client.cookies.extract_cookies(httpx.Response(200, request=request))
+    client.cookies.extract_cookies(httpx.Response(201, headers={"Set-Cookie": "a=1"}, request=request))
+    assert read == [201]

@@ -253,3 +253,33 @@ def test_archive_takes_the_lock_and_sweeps_a_killed_runs_spool(tmp_path: Path,
         cfg = write_config(tmp_path, origin.port, corpus, out)
         assert main(["archive", "--config", str(cfg), "--quiet"]) == exitcodes.OK
     assert not (out / ".report-tmp").exists()
+
+
+def test_the_change_list_is_written_as_it_is_read(capsys: pytest.CaptureFixture[str]) -> None:
+    """``run --json`` streams its changes; the text is what json.dumps of the whole object gives."""
+    from types import SimpleNamespace
+
+    from crawler.commands.run import _print
+    from crawler.state import UrlChange
+
+    result = SimpleNamespace(bytes=12, partial=False, fetched=3, counts={"gone": 1}, summary=SimpleNamespace(attention=1),
+                             reports=SimpleNamespace(jsonl=Path("r/report.jsonl"), html=Path("r/report.html")))
+    changes = [UrlChange("http://a.example/é", "gone", "ok 200", "http_error 404"),
+               UrlChange("http://b.example/", "moved", "http://b.example/", "http://c.example/")]
+    _print(result, ("d/1.md",), iter(changes), 3, due=3, as_json=True, elapsed=1.23456, code=1)  # type: ignore[arg-type]
+    expected = json.dumps({
+        "exit": 1, "partial": False, "due": 3, "fetched": 3, "bytes": 12, "seconds": 1.235, "url_verdicts": {"gone": 1},
+        "new_documents": ["d/1.md"], "report": "r/report.jsonl",
+        "changes": [{"url": c.url, "kind": c.kind, "before": c.before, "after": c.after} for c in changes],
+    }, sort_keys=True)
+    assert capsys.readouterr().out == expected + "\n"
+
+    _print(result, ("d/1.md",), iter([]), 1, due=3, as_json=True, elapsed=1.0, code=0)  # type: ignore[arg-type]
+    assert json.loads(capsys.readouterr().out)["changes"] == []
+
+    many = (UrlChange(f"http://a.example/{i}", "unreachable", "ok 200", "dns") for i in range(60))
+    _print(result, ("d/1.md",), many, 61, due=3, as_json=False, elapsed=1.0, code=1)  # type: ignore[arg-type]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("citecrawl run: 3 due, 3 fetched, 61 changes")
+    assert lines[1] == "  new document: d/1.md" and lines[2] == "  unreachable: http://a.example/0 (ok 200 -> dns)"
+    assert len(lines) == 1 + 50 + 1 and lines[-1] == "  … and 11 more in r/report.jsonl"

@@ -181,3 +181,61 @@ async def test_the_writer_remembers_only_the_last_captures_of_a_run(tmp_path: Pa
             await w.write_exchange(make_exchange(f"http://example.com/{name}"))
         from_store = await w.write_exchange(make_exchange("http://example.com/a"))
     assert from_store.is_revisit and from_store.revisit_of == first.capture_ref
+
+
+def _writes_by_thread(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Record each capture's ``(URL, written on the event loop's thread)``."""
+    import threading
+
+    from archive.warcfile import WarcFile
+
+    seen: list[tuple[str, bool]] = []
+    loop_thread = threading.get_ident()
+    original = WarcFile.write
+
+    def spy(self: WarcFile, records: object) -> object:
+        first = records[0]  # type: ignore[index]
+        if first.header("WARC-Type") in ("response", "revisit"):
+            seen.append((first.header("WARC-Target-URI"), threading.get_ident() == loop_thread))
+        return original(self, records)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(WarcFile, "write", spy)
+    return seen
+
+
+async def test_only_captures_with_something_to_deflate_go_to_the_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+    import os
+
+    from archive.writer import INLINE_MAX_BYTES
+
+    seen = _writes_by_thread(monkeypatch)
+    packed = gzip.compress(os.urandom(20_000))
+    async with open_warc_writer(tmp_path / "w") as w:
+        await w.write_exchange(make_exchange("http://example.com/first"))                  # opens the file
+        await w.write_exchange(make_exchange("http://example.com/small"))
+        await w.write_exchange(make_exchange("http://example.com/gzip", packed))
+        await w.write_exchange(make_exchange("http://example.com/html", b"<p>text</p>" * 2000))
+        await w.write_exchange(make_exchange("http://example.com/huge-gzip",
+                                             packed + b"\0" * (INLINE_MAX_BYTES + 1 - len(packed))))
+    assert seen == [("http://example.com/first", False), ("http://example.com/small", True),
+                    ("http://example.com/gzip", True), ("http://example.com/html", False),
+                    ("http://example.com/huge-gzip", False)]
+    [path] = list((tmp_path / "w").glob("*.warc.gz"))
+    warcio_check(path)
+    fastwarc_verify(path)
+
+
+async def test_a_slow_inline_write_sends_the_next_writes_to_the_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archive.writer
+
+    seen = _writes_by_thread(monkeypatch)
+    ticks = iter([0.0, 5.0] + [5.0] * 100)          # the first inline write takes 5 s, the rest nothing
+    monkeypatch.setattr(archive.writer, "_clock", lambda: next(ticks))
+    monkeypatch.setattr(archive.writer, "INLINE_PAUSE_JOBS", 2)
+    async with open_warc_writer(tmp_path / "w") as w:
+        for i in range(6):
+            await w.write_exchange(make_exchange(f"http://example.com/{i}"))
+    assert [on_loop for _, on_loop in seen] == [False, True, False, False, True, True]

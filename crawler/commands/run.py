@@ -11,11 +11,13 @@ last capture in the report. A run killed half-way leaves its in-flight URLs due
 from __future__ import annotations
 
 import argparse
+import collections
+import itertools
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +29,7 @@ from crawler.errors import UsageError
 if TYPE_CHECKING:
     from crawler.crawl import CrawlRequest
     from crawler.pipeline import PipelineResult
-    from crawler.state import Changes, DueUrl, StateStore
+    from crawler.state import DueUrl, StateStore, UrlChange
 
 # The pipeline is imported inside run() and conditional(): building the parser (every
 # `citecrawl` invocation) must not import trio, httpx, selectolax, warcio or rich.
@@ -77,11 +79,12 @@ def conditional(due: DueUrl) -> CrawlRequest:
     return CrawlRequest(due.url, tuple(headers))
 
 
-def change_lines(changes: Changes) -> list[str]:
-    lines = [f"new document: {d}" for d in changes.new_documents]
-    for c in changes.urls:
-        lines.append(f"{c.kind}: {c.url} ({c.before or '-'} -> {c.after or '-'})")
-    return lines
+def change_lines(new_documents: Iterable[str], changes: Iterable[UrlChange]) -> Iterator[str]:
+    """One line a person reads per new document and per URL change."""
+    for d in new_documents:
+        yield f"new document: {d}"
+    for c in changes:
+        yield f"{c.kind}: {c.url} ({c.before or '-'} -> {c.after or '-'})"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,14 +137,19 @@ def run(args: argparse.Namespace) -> int:
             del asked
             requests.clear()    # what is left to do needs neither: free them before the changes are read
             before.clear()
-            changes = store.changes_since(_previous_run(store, run_id))
+            # the changes are streamed, twice (a first run with the sites down lists every URL)
+            since = _previous_run(store, run_id)
+            kinds = collections.Counter(c.kind for c in store.iter_changes(since))
             code = (exitcodes.INTERRUPTED if result.partial
-                    else exitcodes.ATTENTION if attention or changes.of_kind("gone") or changes.of_kind("moved")
+                    else exitcodes.ATTENTION if attention or kinds["gone"] or kinds["moved"]
                     else exitcodes.OK)
             store.finish_run(run_id, now=time.time() + offset, counts=_counts(result, due_count), exit_status=code)
+            new_documents = store.new_documents_since(since)
+            changes = store.iter_changes(since)     # read now; handed out after the store is closed
         finally:
             store.close()
-    _print(result, changes, due=due_count, as_json=args.json, elapsed=time.monotonic() - started, code=code)
+    _print(result, new_documents, changes, len(new_documents) + kinds.total(), due=due_count, as_json=args.json,
+           elapsed=time.monotonic() - started, code=code)
     return code
 
 
@@ -154,21 +162,30 @@ def _counts(result: PipelineResult, due: int) -> dict[str, int]:
     return {"due": due, "fetched": result.fetched, "bytes": result.bytes, **result.counts}
 
 
-def _print(result: PipelineResult, changes: Changes, *, due: int, as_json: bool, elapsed: float, code: int) -> None:
+def _print(result: PipelineResult, new_documents: Sequence[str], changes: Iterable[UrlChange], count: int, *,
+           due: int, as_json: bool, elapsed: float, code: int) -> None:
+    """The run's summary line and changes (``count`` of them, new documents included), or one JSON object.
+
+    The changes are written as they are read: a run's list can hold every cited URL.
+    """
     if as_json:
-        print(json.dumps({
-            "exit": code, "partial": result.partial, "due": due, "fetched": result.fetched, "bytes": result.bytes,
+        out = sys.stdout
+        # the same text as json.dumps(..., sort_keys=True) of the whole object: "bytes" sorts before
+        # "changes", every other key after it
+        out.write(json.dumps({"bytes": result.bytes})[:-1] + ', "changes": [')
+        for n, c in enumerate(changes):
+            item = {"after": c.after, "before": c.before, "kind": c.kind, "url": c.url}
+            out.write((", " if n else "") + json.dumps(item))
+        out.write("], " + json.dumps({
+            "exit": code, "partial": result.partial, "due": due, "fetched": result.fetched,
             "seconds": round(elapsed, 3), "url_verdicts": result.counts,
-            "new_documents": list(changes.new_documents),
-            "changes": [{"url": c.url, "kind": c.kind, "before": c.before, "after": c.after} for c in changes.urls],
-            "report": str(result.reports.jsonl),
-        }, sort_keys=True))
+            "new_documents": list(new_documents), "report": str(result.reports.jsonl),
+        }, sort_keys=True)[1:] + "\n")
         return
-    lines = change_lines(changes)
-    print(f"citecrawl run: {due} due, {result.fetched} fetched, {len(lines)} changes, "
+    print(f"citecrawl run: {due} due, {result.fetched} fetched, {count} changes, "
           f"{result.summary.attention} need attention; report {result.reports.html}"
           f"{' (PARTIAL: interrupted)' if result.partial else ''}")
-    for line in lines[:50]:
+    for line in itertools.islice(change_lines(new_documents, changes), 50):
         print(f"  {line}")
-    if len(lines) > 50:
-        print(f"  … and {len(lines) - 50} more in {result.reports.jsonl}")
+    if count > 50:
+        print(f"  … and {count - 50} more in {result.reports.jsonl}")
