@@ -132,6 +132,18 @@ def test_open_graph_and_markup_metadata() -> None:
     assert art.language == "en-GB" and art.description == "A storm."
 
 
+def test_links_absolute_already_are_kept_and_a_malformed_one_does_not_crash() -> None:
+    head = ("<link rel='canonical' href='https://planet.example/storm?id=7'>"
+            "<meta property='og:image' content='https://cdn.example/a.jpg?'>")
+    art = extract_article(page(f"<article><p>{LOREM}</p></article>", head=head), url="http://planet.example/x")
+    # as urljoin gives them: the canonical link unchanged, the image without its empty query
+    assert art.canonical_url == "https://planet.example/storm?id=7" and art.lead_image == "https://cdn.example/a.jpg"
+    # urljoin raises on a bracketed host that is no IPv6 address: the page still extracts
+    head = "<link rel='canonical' href='http://[storm/x'><meta property='og:image' content='a.jpg'>"
+    art = extract_article(page(f"<article><p>{LOREM}</p></article>", head=head), url="https://planet.example/x")
+    assert art.canonical_url == "http://[storm/x" and art.lead_image == "a.jpg" and art.paragraphs
+
+
 def test_time_element_and_url_date() -> None:
     art = extract_article(page(f"<article><time datetime='2018-05-06'>6 May</time><p>{LOREM}</p></article>"))
     assert art.published == "2018-05-06"
