@@ -54,7 +54,7 @@ from archive.boilerplate import (
 from archive.charset import decode_html
 from archive.elements import PageElements
 from archive.metadata import PageMetadata, read_metadata
-from archive.paragraphs import Para, Pruner, collect_paragraphs, paragraph_content
+from archive.paragraphs import Para, Pruner, collect_paragraphs
 
 __all__ = ["extract_article", "extract_from_tree"]
 
@@ -195,7 +195,7 @@ def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> l
             break
         if scaled(key) > best:
             top_key, best = key, final[key]
-    top = _climb(nodes[top_key], paragraph_content(paras))
+    top = _climb(nodes[top_key], pruner.left)
     return _with_siblings(top, scaled(top.mem_id) if top.mem_id in ranked else best, scores, pruner)
 
 
@@ -422,12 +422,14 @@ def _common_run(keys: list[str], j: int, i: int) -> int:
 def _squash(text: str) -> str:
     """Whitespace runs as one space, none at the ends: ``" ".join(text.split())``, which splits at
     every word. Most lines of a page need nothing: no whitespace but single spaces (every other
-    whitespace character is non-printable) inside, none at the ends; those are returned as they are.
+    whitespace character is non-printable) inside once the ends are stripped; those are returned
+    stripped.
 
     >>> _squash("one two"), _squash(" one\\n two\\xa0 "), _squash("a  b"), _squash("  ")
     ('one two', 'one two', 'a b', '')
     """
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    text = text.strip()  # blanks at the ends (a text node's indentation) cost a copy, not a split
+    if text.isprintable() and "  " not in text:
         return text
     return " ".join(text.split())
 

@@ -142,17 +142,20 @@ def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[Lexbor
     return known
 
 
-def paragraph_content(paras: list[Para]) -> dict[int, int]:
-    """Paragraph weight held by every ancestor (sibling paragraphs share one chain: add it once)."""
-    held: dict[int, int] = {}
-    chains: dict[int, list[LexborNode]] = {}
+def _weight_by_chain(paras: list[Para]) -> dict[int, tuple[list[LexborNode], int]]:
+    """The paragraphs' chains (by ``id``) with the weight of the paragraphs under each."""
+    out: dict[int, tuple[list[LexborNode], int]] = {}
     for para in paras:
         key = id(para.chain)
-        held[key] = held.get(key, 0) + para.weight
-        chains[key] = para.chain
+        found = out.get(key)
+        out[key] = (para.chain, para.weight + (found[1] if found is not None else 0))
+    return out
+
+
+def paragraph_content(paras: list[Para]) -> dict[int, int]:
+    """Paragraph weight held by every ancestor (sibling paragraphs share one chain: add it once)."""
     content: dict[int, int] = {}
-    for key, chain in chains.items():
-        weight = held[key]
+    for chain, weight in _weight_by_chain(paras).values():
         for node in chain:
             mem = node.mem_id
             content[mem] = content.get(mem, 0) + weight
@@ -172,11 +175,14 @@ class Pruner:
     never costs a class-word test, which is most of a page's elements.
     """
 
-    __slots__ = ("content", "kept", "protected", "read", "total")
+    __slots__ = ("content", "kept", "left", "protected", "read", "total")
 
     def __init__(self, paras: list[Para], protected: set[int]) -> None:
         """``protected``: elements never judged furniture (marked as the article body)."""
         self.content = paragraph_content(paras)
+        #: the paragraph weight each ancestor holds of the paragraphs :meth:`prune_paragraphs` left
+        #: (``content`` stays the page's: the verdicts of :meth:`clean` are measured against it)
+        self.left = self.content
         self.total = max(1, sum(p.weight for p in paras))
         self.protected = protected
         self.kept: set[int] = set()
@@ -210,17 +216,26 @@ class Pruner:
         dead_chain: dict[int, bool] = {}  # by chain: sibling paragraphs share one
         removed: set[int] = set()
         out = []
+        dropped = []
         for para in paras:
             key = id(para.chain)
             dead = dead_chain.get(key)
             if dead is None:
                 dead = dead_chain[key] = self._prune_chain(para.chain, removed)
             if dead:
+                dropped.append(para)
                 continue
             if self.is_around(para.node):
                 para.node.decompose()
+                dropped.append(para)
                 continue
             out.append(para)
+        if dropped:  # most pages lose a few paragraphs: their weight is taken off, not all added again
+            left = dict(self.content)
+            for chain, weight in _weight_by_chain(dropped).values():
+                for node in chain:
+                    left[node.mem_id] -= weight
+            self.left = left
         return out
 
     def _prune_chain(self, chain: list[LexborNode], removed: set[int]) -> bool:
