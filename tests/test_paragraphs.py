@@ -96,9 +96,9 @@ def test_clean_removes_furniture_in_document_order_and_skips_what_it_removed() -
 
 
 def test_pruned_paragraphs_weight_is_taken_off_their_ancestors() -> None:
-    tree, body, paras, marked = collected(f"<body><main><div class='story'><p>{TEXT}</p><p>{TEXT}</p></div>"
-                                          f"<div class='related'><p>{TEXT}</p></div>"
-                                          f"<div><p class='promo'>{TEXT}</p><p>{TEXT}</p></div></main></body>")
+    _, body, paras, marked = collected(f"<body><main><div class='story'><p>{TEXT}</p><p>{TEXT}</p></div>"
+                                       f"<div class='related'><p>{TEXT}</p></div>"
+                                       f"<div><p class='promo'>{TEXT}</p><p>{TEXT}</p></div></main></body>")
     pruner = Pruner(paras, marked)
     left = pruner.prune_paragraphs(paras)
     assert len(paras) == 5 and len(left) == 3
