@@ -28,6 +28,10 @@ _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementa
 #: elements the pruner judges: class/id/role words, and figure captions (not body text
 #: unless a gallery holds its text in them)
 _JUDGED = "[class], [id], [role], figcaption"
+#: furniture words remove an element holding less of the page's paragraph weight than this …
+_FURNITURE_SHARE = 0.3
+#: … and comment words one holding less than this (a comments section can outgrow the article)
+_KEPT_SHARE = 0.9
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 
 
@@ -202,11 +206,12 @@ class Pruner:
         key = node.mem_id
         if key in self.kept:
             return False
-        hint, hinted, _ = self.hints(node)
-        tag = node.tag_id
-        if (hinted or tag == _FIGCAPTION) and key not in self.protected and tag not in _TOP_TAGS:
-            share = self.content.get(key, 0) / self.total
-            if share < 0.3 or (hinted and _COMMENTISH.search(hint) and share < 0.9):
+        share = self.content.get(key, 0) / self.total
+        if share < _KEPT_SHARE:  # an element holding this much is kept whatever its words: not read
+            hint, hinted, _ = self.hints(node)
+            tag = node.tag_id
+            if ((hinted or tag == _FIGCAPTION) and key not in self.protected and tag not in _TOP_TAGS
+                    and (share < _FURNITURE_SHARE or (hinted and _COMMENTISH.search(hint)))):
                 return True
         self.kept.add(key)
         return False
