@@ -79,6 +79,7 @@ _ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
 _CLEAN_CANDIDATE_IDS = tag_ids("div", "section", "ul", "ol", "table", "aside", "figure", "form", "header", "footer",
                                "dl", "center")
 _A = next(iter(tag_ids("a")))
+_P = next(iter(tag_ids("p")))
 _CLIMB_GROWTH = 1.6
 #: the publisher's JSON-LD articleBody replaces the markup's paragraphs when it holds this much
 #: more (and 400 more): the markup then missed a third of the article (lazy-loaded or paged parts)
@@ -160,6 +161,10 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata, elements: PageElements) ->
     return tuple(paragraphs), "dom" if paragraphs else "none"
 
 
+#: text and link text lengths by ``mem_id`` (:func:`_text_and_links`), for one page's unchanged tree
+_Measured = dict[int, tuple[int, int]]
+
+
 def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> list[LexborNode]:
     if not paras:
         return [body]
@@ -181,10 +186,11 @@ def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> l
             scores[key] += held * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
     final: dict[int, float] = {}
+    measured: _Measured = {}  # text and link lengths: the climb and the siblings ask for some again
 
     def scaled(key: int) -> float:  # the score times (1 - link density): a text() and a css() call
         if key not in final:
-            final[key] = scores[key] * (1 - _link_density(nodes[key]))
+            final[key] = scores[key] * (1 - _link_density(nodes[key], measured))
         return final[key]
 
     # branch and bound: scaling never raises a score above itself (or a negative one above 0), so
@@ -197,29 +203,30 @@ def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> l
             break
         if scaled(key) > best:
             top_key, best = key, final[key]
-    top = _climb(nodes[top_key], pruner.left)
-    return _with_siblings(top, scaled(top.mem_id) if top.mem_id in ranked else best, scores, pruner)
+    top = _climb(nodes[top_key], pruner, measured)
+    return _with_siblings(top, scaled(top.mem_id) if top.mem_id in ranked else best, scores, pruner, measured)
 
 
-def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
+def _climb(top: LexborNode, pruner: Pruner, measured: _Measured) -> LexborNode:
     """Go up to an ancestor that holds clearly more paragraph text (an article split into blocks).
 
     Never past an ``<article>`` or an element marked as the article body: pages
     that load the next stories below the first hold more text further up.
     """
+    content = pruner.left
     best, best_content = top, content.get(top.mem_id, 0)
-    if top.tag == "article" or _is_body_marked(top):
+    if top.tag == "article" or _is_body_marked(top, pruner):
         return top
     best_measures: tuple[int, int] | None = None  # text and link length of ``best``, read once
     node = top.parent
     while node is not None and node.tag not in ("body", "html", None):
-        if (node.tag == "article" or _is_body_marked(node)) and content.get(node.mem_id, 0) >= best_content:
+        if (node.tag == "article" or _is_body_marked(node, pruner)) and content.get(node.mem_id, 0) >= best_content:
             return node  # an <article> or a marked body is a whole; above it lie other stories
         held = content.get(node.mem_id, 0)
         if held >= best_content * _CLIMB_GROWTH:
             if best_measures is None:
-                best_measures = _text_and_links(best)
-            measures = _text_and_links(node)
+                best_measures = _text_and_links(best, measured)
+            measures = _text_and_links(node, measured)
             if not _adds_teasers(best_measures, measures):
                 best, best_content, best_measures = node, held, measures
         node = node.parent
@@ -234,14 +241,24 @@ def _adds_teasers(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
     return extra > 0 and (outer[1] - inner[1]) / extra > _TEASER_LINK_DENSITY
 
 
-def _text_and_links(node: LexborNode) -> tuple[int, int]:
-    return len(node.text(deep=True)), sum(len(a.text(deep=True)) for a in node.css("a"))
+def _text_and_links(node: LexborNode, measured: _Measured) -> tuple[int, int]:
+    """The length of ``node``'s text and of the text of its links (none without text), read once."""
+    key = node.mem_id
+    found = measured.get(key)
+    if found is None:
+        total = len(node.text(deep=True))
+        found = measured[key] = (total, sum(len(a.text(deep=True)) for a in node.css("a")) if total else 0)
+    return found
 
 
-def _is_body_marked(node: LexborNode) -> bool:
-    """Class, id or itemprop name the article body itself (``article-body``, ``entry-content`` …)."""
-    attrs = node.attributes
-    return bool(_BODY_MARK.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemprop') or ''}"))
+def _is_body_marked(node: LexborNode, pruner: Pruner) -> bool:
+    """Class, id or itemprop name the article body itself (``article-body``, ``entry-content`` …).
+
+    The words are the pruner's (read once per element: the climb passes the ancestors of the
+    paragraphs, which it judged); no match spans two of them, as the pattern holds no blank.
+    """
+    words, _, itemprop = pruner.hints(node)
+    return bool(_BODY_MARK.search(words) or (itemprop and _BODY_MARK.search(itemprop)))
 
 
 def _initial_score(node: LexborNode, pruner: Pruner) -> float:
@@ -265,39 +282,37 @@ def _hint_score(hint: str) -> int:
     return (25 if positive else 0) - (25 if is_negative_hint(hint) else 0)
 
 
-def _link_density(node: LexborNode) -> float:
-    total = len(node.text(deep=True))
-    if not total:
-        return 1.0
-    linked = sum(len(a.text(deep=True)) for a in node.css("a"))
-    return min(1.0, linked / total)
+def _link_density(node: LexborNode, measured: _Measured) -> float:
+    total, linked = _text_and_links(node, measured)
+    return min(1.0, linked / total) if total else 1.0
 
 
 def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
-                   pruner: Pruner) -> list[LexborNode]:
+                   pruner: Pruner, measured: _Measured) -> list[LexborNode]:
     parent = top.parent
-    if parent is None or top.tag == "body" or _is_body_marked(top):
+    if parent is None or top.tag == "body" or _is_body_marked(top, pruner):
         return [top]  # a container marked as the article body has no article siblings
     threshold = max(10.0, top_score * 0.2)
     top_class = top.attributes.get("class")
     out: list[LexborNode] = []
+    own = top.mem_id
     for sibling in parent.iter():
-        if sibling.mem_id == top.mem_id:
+        key = sibling.mem_id
+        if key == own:
             out.append(sibling)
             continue
-        score = scores.get(sibling.mem_id, 0.0)
+        score = scores.get(key, 0.0)
         if top_class and score + top_score * 0.2 >= threshold and sibling.attributes.get("class") == top_class:
             score += top_score * 0.2
         if score >= threshold:
-            if _link_density(sibling) <= _TEASER_LINK_DENSITY and not pruner.is_around(sibling):
+            if _link_density(sibling, measured) <= _TEASER_LINK_DENSITY and not pruner.is_around(sibling):
                 out.append(sibling)  # teaser cards of other stories hold prose too, but are link-heavy
-        elif sibling.tag == "p":
-            text = sibling.text(deep=True)
-            if not text:
+        elif sibling.tag_id == _P:
+            length, linked = _text_and_links(sibling, measured)
+            if not length:
                 continue
-            density = _link_density(sibling)
-            if ((len(text) > 80 and density < 0.25) or (len(text) <= 80 and density == 0
-                                                        and _SENTENCE_END.search(text))) \
+            if ((length > 80 and linked / length < 0.25)
+                    or (length <= 80 and not linked and _SENTENCE_END.search(sibling.text(deep=True)))) \
                     and not pruner.is_around(sibling):
                 out.append(sibling)
     return out
