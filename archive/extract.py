@@ -153,11 +153,12 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata, elements: PageElements) ->
             pruner.clean(node)
             paragraphs.extend(_paragraphs(node, drop))
         paragraphs = _dedupe(paragraphs)
-    weight = sum(map(text_weight, paragraphs))
     ld_body = meta.article_body
-    if ld_body and text_weight(ld_body) > max(_LD_BODY_GROWTH * weight, weight + 400):
-        lines = [" ".join(line.split()) for line in ld_body.split("\n")]
-        return tuple(line for line in lines if line), "json-ld"
+    if ld_body:  # most pages have none: the markup's paragraphs are then not measured
+        weight = sum(map(text_weight, paragraphs))
+        if text_weight(ld_body) > max(_LD_BODY_GROWTH * weight, weight + 400):
+            lines = [" ".join(line.split()) for line in ld_body.split("\n")]
+            return tuple(line for line in lines if line), "json-ld"
     return tuple(paragraphs), "dom" if paragraphs else "none"
 
 
@@ -414,18 +415,31 @@ def _dedupe(lines: list[str]) -> list[str]:
     repeat rows on purpose).
     """
     keys = [line.lower() for line in lines]  # lines are whitespace-normalised already
-    long = [len(line) >= 100 or text_weight(line) >= 100 for line in lines]
+    if len(set(keys)) == len(keys):
+        return lines  # nothing repeats (one C pass): no line is measured or looked up one by one
+    long: list[bool | None] = [None] * len(lines)  # measured when a repeat asks
+
+    def is_long(k: int) -> bool:
+        found = long[k]
+        if found is None:
+            line = lines[k]
+            found = long[k] = len(line) >= 100 or text_weight(line) >= 100
+        return found
+
     where: dict[str, list[int]] = {}
     drop = [False] * len(lines)
     for i, key in enumerate(keys):
-        earlier = where.setdefault(key, [])
-        if earlier and not drop[i]:
-            if not long[i]:
+        earlier = where.get(key)
+        if earlier is None:
+            where[key] = [i]
+            continue
+        if not drop[i]:
+            if not is_long(i):
                 drop[i] = True
             else:
                 longest = max(_common_run(keys, j, i) for j in earlier[-4:])
                 run = range(i, i + longest)
-                if len({keys[k] for k in run if long[k]}) >= _COPIED_RUN:
+                if len({keys[k] for k in run if is_long(k)}) >= _COPIED_RUN:
                     drop[i:i + longest] = [True] * longest
         earlier.append(i)
     return [line for line, dropped in zip(lines, drop, strict=True) if not dropped]

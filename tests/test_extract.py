@@ -10,7 +10,7 @@ import pytest
 import archive.boilerplate
 import archive.metadata
 from archive.article import Article
-from archive.extract import extract_article
+from archive.extract import _dedupe, extract_article
 
 LOREM = ("The council voted on Tuesday to approve the new budget, which raises spending on schools, "
          "roads and public transport by a combined four percent over last year. ")
@@ -338,3 +338,16 @@ def test_container_walk_drops_hidden_parts_and_link_lists_then_unwraps_what_is_l
                                "</article>"))
     assert not any("Hidden" in p or "Other story" in p for p in art.paragraphs)
     assert art.paragraphs[1].startswith("Second paragraph, with a link. ")
+
+
+def test_dedupe_drops_short_repeats_and_copied_runs_and_keeps_a_page_without_repeats() -> None:
+    long = [f"{word} " * 30 for word in ("alpha", "beta", "gamma", "delta")]
+    unique = ["Photo: A. Person", *long]
+    assert _dedupe(unique) is unique  # nothing repeats: the list as it came
+    # a short line seen before goes (any case); a long line repeated on its own stays
+    assert _dedupe(["Share", long[0], "SHARE", long[1], long[0]]) == ["Share", long[0], long[1], long[0]]
+    # a run of three distinct long lines rendered twice: the second copy goes
+    assert _dedupe([*long[:3], "x", *long[:3]]) == [*long[:3], "x"]
+    # CJK lines are long by weight (3 per character), not by length
+    cjk = ["中文句子" * 9, "第二句话" * 9, "第三句话" * 9]
+    assert _dedupe([*cjk, *cjk]) == cjk
