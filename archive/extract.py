@@ -356,7 +356,7 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
     # ASCII-blank text nodes (between blocks: about half of them) are skipped by lexbor; other
     # blank ones become empty lines here. (A regex over the whole text is slower: one match per line.)
     pieces = node.text(deep=True, separator=_SEP, skip_empty=True).split(_SEP)
-    lines = [line for line in map(_squash, pieces) if line]
+    lines = _squashed(pieces)
     longest = max(map(len, drop), default=0)
     return [line for line in without_boilerplate(lines) if len(line) > longest or line.lower() not in drop]
 
@@ -385,8 +385,8 @@ def _clean_inside(node: LexborNode, links: list[LexborNode], candidates: list[Le
     for a in links:
         length = len(a.text(deep=True))
         up = a.parent
-        while length and up is not None and up.mem_id != own:
-            linked[up.mem_id] = linked.get(up.mem_id, 0) + length
+        while length and up is not None and (key := up.mem_id) != own:
+            linked[key] = linked.get(key, 0) + length
             up = up.parent
     if not linked:
         return removed
@@ -454,19 +454,19 @@ def _common_run(keys: list[str], j: int, i: int) -> int:
     return n
 
 
-def _squash(text: str) -> str:
-    """Whitespace runs as one space, none at the ends: ``" ".join(text.split())``, which splits at
-    every word. Most lines of a page need nothing: no whitespace but single spaces (every other
-    whitespace character is non-printable) inside once the ends are stripped; those are returned
-    stripped.
+def _squashed(pieces: list[str]) -> list[str]:
+    """The pieces with whitespace runs as one space and none at the ends (``" ".join(piece.split())``,
+    which splits at every word), empty ones left out. Most lines of a page need only their ends
+    stripped: inside, no whitespace but single spaces (every other whitespace character is
+    non-printable); those skip the split. One call for all: a call per line costs as much as
+    the test most lines need.
 
-    >>> _squash("one two"), _squash(" one\\n two\\xa0 "), _squash("a  b"), _squash("  ")
-    ('one two', 'one two', 'a b', '')
+    >>> _squashed(["one two", " one\\n two\\xa0 ", "a  b", "  ", "", "\\u3000x\\u3000"])
+    ['one two', 'one two', 'a b', 'x']
     """
-    text = text.strip()  # blanks at the ends (a text node's indentation) cost a copy, not a split
-    if text.isprintable() and "  " not in text:
-        return text
-    return " ".join(text.split())
+    squashed = [piece if piece.isprintable() and "  " not in piece else " ".join(piece.split())
+                for piece in map(str.strip, pieces)]
+    return [line for line in squashed if line]
 
 
 def _norm(text: str) -> str:

@@ -99,11 +99,12 @@ def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
     chains: dict[int, list[LexborNode]] = {}  # by parent: sibling paragraphs share their ancestors
     for node in sources:
         key = node.mem_id
-        text = node.text(deep=key not in seen_br)
+        broken = key in seen_br  # its own text only: the blocks inside have theirs
+        text = node.text(deep=not broken)
         weight = text_weight(text)
         if weight < _MIN_PARAGRAPH:
             continue
-        held = sum(len(a.text(deep=True)) for a in node.css("a")) if key in seen_br else linked.get(key, 0)
+        held = sum(len(a.text(deep=True)) for a in node.css("a")) if broken else linked.get(key, 0)
         if held > 0.5 * len(text):
             continue  # a teaser or a link list, not prose
         parent = node.parent
