@@ -170,17 +170,16 @@ def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> l
     if not paras:
         return [body]
     points: dict[int, int] = {}  # by chain: sibling paragraphs credit the same ancestors
-    chains: dict[int, list[LexborNode]] = {}
+    chains: dict[int, Para] = {}
     for para in paras:
         key = id(para.chain)
         points[key] = points.get(key, 0) + para.points
-        chains[key] = para.chain
+        chains[key] = para
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
-    for chain_key, chain in chains.items():
+    for chain_key, para in chains.items():
         held = points[chain_key]
-        for node, share in zip(chain, _ANCESTOR_SHARE, strict=False):
-            key = node.mem_id
+        for node, key, share in zip(para.chain, para.keys, _ANCESTOR_SHARE, strict=False):
             if key not in scores:
                 nodes[key] = node
                 scores[key] = _initial_score(node, pruner)

@@ -49,12 +49,14 @@ Hints = tuple[str, bool, str | None]
 
 
 class Para:
-    """A paragraph-like element: its text measures and its ancestors (nearest first)."""
+    """A paragraph-like element: its text measures and its ancestors (nearest first), with their
+    ``mem_id`` in ``keys`` (read once per ancestor; sibling paragraphs share both lists)."""
 
-    __slots__ = ("chain", "node", "points", "weight")
+    __slots__ = ("chain", "keys", "node", "points", "weight")
 
-    def __init__(self, node: LexborNode, weight: int, points: int, chain: list[LexborNode]) -> None:
-        self.node, self.weight, self.points, self.chain = node, weight, points, chain
+    def __init__(self, node: LexborNode, weight: int, points: int, chain: list[LexborNode],
+                 keys: list[int]) -> None:
+        self.node, self.weight, self.points, self.chain, self.keys = node, weight, points, chain, keys
 
 
 def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
@@ -96,7 +98,7 @@ def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
                 break
             holder = holder.parent
     out = []
-    chains: dict[int, list[LexborNode]] = {}  # by parent: sibling paragraphs share their ancestors
+    chains: dict[int, _Chain] = {}  # by parent: sibling paragraphs share their ancestors
     for node in sources:
         key = node.mem_id
         broken = key in seen_br  # its own text only: the blocks inside have theirs
@@ -113,57 +115,70 @@ def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
         chain = chains.get(parent.mem_id)
         if chain is None:
             chain = _chain(parent, chains)
-        out.append(Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
+        out.append(Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), *chain))
     return out, marked
+
+
+_NO_HINTS: Hints = ("", False, None)
 
 
 def _read_hints(node: LexborNode) -> Hints:
     attrs = node.attributes
+    if not attrs:
+        return _NO_HINTS  # most paragraphs and many of their wrappers have no attribute at all
     cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
     hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
     negative = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
     return hint, negative, attrs.get("itemprop")
 
 
-def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[LexborNode]:
-    """``node`` and its ancestors below ``<html>``, nearest first; every chain made on the way is
-    kept in ``chains`` (by ``mem_id``), so that an ancestor shared by many paragraphs is read
-    once, not once per paragraph parent (a hop costs a node object and a tag read)."""
-    path: list[LexborNode] = []
+#: an ancestor chain: the elements, nearest first, and their ``mem_id``
+_Chain = tuple[list[LexborNode], list[int]]
+
+
+def _chain(node: LexborNode, chains: dict[int, _Chain]) -> _Chain:
+    """``node`` and its ancestors below ``<html>``, nearest first, with their ``mem_id``; every
+    chain made on the way is kept in ``chains`` (by ``mem_id``), so that an ancestor shared by
+    many paragraphs is read once, not once per paragraph parent (a hop costs a node object and
+    a tag read)."""
+    path: list[tuple[LexborNode, int]] = []
     known: list[LexborNode] = []
+    known_keys: list[int] = []
     up: LexborNode | None = node
     while up is not None:
-        found = chains.get(up.mem_id)
+        key = up.mem_id
+        found = chains.get(key)
         if found is not None:
-            known = found
+            known, known_keys = found
             break
         if up.tag_id == _HTML or not up.is_element_node:
             break
-        path.append(up)
+        path.append((up, key))
         up = up.parent
-    for below in reversed(path):
-        known = [below, *known]
-        chains[below.mem_id] = known
-    return known
+    for below, key in reversed(path):
+        known, known_keys = [below, *known], [key, *known_keys]
+        chains[key] = (known, known_keys)
+    return known, known_keys
 
 
-def _weight_by_chain(paras: list[Para]) -> dict[int, tuple[list[LexborNode], int]]:
-    """The paragraphs' chains (by ``id``) with the weight of the paragraphs under each."""
-    out: dict[int, tuple[list[LexborNode], int]] = {}
+def _weight_by_chain(paras: list[Para]) -> dict[int, tuple[list[int], int]]:
+    """The paragraphs' chains (by ``id``) as ``mem_id`` lists, with the weight of the paragraphs
+    under each."""
+    out: dict[int, tuple[list[int], int]] = {}
     for para in paras:
-        key = id(para.chain)
+        key = id(para.keys)
         found = out.get(key)
-        out[key] = (para.chain, para.weight + (found[1] if found is not None else 0))
+        out[key] = (para.keys, para.weight + (found[1] if found is not None else 0))
     return out
 
 
 def paragraph_content(paras: list[Para]) -> dict[int, int]:
     """Paragraph weight held by every ancestor (sibling paragraphs share one chain: add it once)."""
     content: dict[int, int] = {}
-    for chain, weight in _weight_by_chain(paras).values():
-        for node in chain:
-            mem = node.mem_id
-            content[mem] = content.get(mem, 0) + weight
+    get = content.get
+    for keys, weight in _weight_by_chain(paras).values():
+        for key in keys:
+            content[key] = get(key, 0) + weight
     return content
 
 
@@ -238,9 +253,9 @@ class Pruner:
             out.append(para)
         if dropped:  # most pages lose a few paragraphs: their weight is taken off, not all added again
             left = dict(self.content)
-            for chain, weight in _weight_by_chain(dropped).values():
-                for node in chain:
-                    left[node.mem_id] -= weight
+            for keys, weight in _weight_by_chain(dropped).values():
+                for key in keys:
+                    left[key] -= weight
             self.left = left
         return out
 
