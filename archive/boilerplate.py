@@ -202,6 +202,7 @@ _STOCK_HEADS = frozenset([
     "pos", "ski", "bac", "top", "pre", "nex", "thi", "upd", "lis", "we ",
 ])
 _BYLINE_STARTS = ("By", "BY", "Von", "Par", "Por", "Di", "Door")
+_BYLINE_FIRSTS = frozenset(start[0] for start in _BYLINE_STARTS)  # one lookup rules out most lines
 # the longest a line matched by _BOILERPLATE_LINE can be, but for the cookie notices
 # ("this article was updated …", "also read …": prefix plus bounded tail)
 _LONGEST_STOCK = 240
@@ -233,7 +234,7 @@ def is_boilerplate_line(line: str) -> bool:
     head = bare[:3].lower()  # outside ASCII, case folding is the pattern's to judge
     if (head in _STOCK_HEADS or head[:1].isdigit() or not head.isascii()) and _BOILERPLATE_LINE.match(bare):
         return True
-    if len(bare) < 200 and bare.startswith(_BYLINE_STARTS) and _BYLINE.match(bare):
+    if len(bare) < 200 and bare[:1] in _BYLINE_FIRSTS and bare.startswith(_BYLINE_STARTS) and _BYLINE.match(bare):
         return True
     # a credit needs one of its separators before the agency's name (each test is a C scan)
     if (len(bare) < 140 and ("|" in bare or "/" in bare or ":" in bare or "©" in bare)

@@ -270,6 +270,15 @@ def _attr(node: LexborNode | None, name: str) -> str | None:
 
 
 def _squash(text: str) -> str:
+    """``" ".join(text.split())``; text with no whitespace but single spaces inside (every other
+    whitespace character is non-printable) skips the split into words once its ends are stripped.
+
+    >>> _squash(" Jane  Doe\\n"), _squash("Jane Doe"), _squash("a\\xa0b"), _squash(" ")
+    ('Jane Doe', 'Jane Doe', 'a b', '')
+    """
+    text = text.strip()
+    if text.isprintable() and "  " not in text:
+        return text
     return " ".join(text.split())
 
 
