@@ -371,11 +371,15 @@ def _clean_inside(node: LexborNode, links: list[LexborNode], candidates: list[Le
     removed = False
     hidden = node.css(_HIDDEN)
     if hidden:  # most containers hide nothing: their text is not read for this
-        total = max(1, len(node.text(deep=True)))
+        total = 0  # read at the first hidden element with text: most are empty (icons), and go anyway
         for el in reversed(hidden):
-            if len(el.text(deep=True)) < 0.3 * total:
-                el.decompose()
-                removed = True
+            length = len(el.text(deep=True))
+            if length:
+                total = total or max(1, len(node.text(deep=True)))  # what went before had no text
+                if length >= 0.3 * total:
+                    continue
+            el.decompose()
+            removed = True
         if removed:
             links = [a for a in links if a.parent is not None]
             candidates = [el for el in candidates if el.parent is not None]

@@ -243,6 +243,16 @@ def test_repeated_captions_and_stock_lines_dropped() -> None:
     assert len(art.paragraphs) == 3 and "Advertisement" not in art.text and "Getty" not in art.text
 
 
+def test_hidden_parts_go_unless_they_hold_a_third_of_the_container() -> None:
+    # an empty hidden icon goes without the container's text being measured; a hidden block that
+    # holds most of the text is kept (pages that reveal the article by script hide all of it)
+    body = (f"<article><p>{LOREM}<span aria-hidden='true'></span> tail</p>"
+            f"<div aria-hidden='true'><p>{LOREM} {LOREM}</p></div><p hidden>Short hidden note.</p></article>")
+    art = extract_article(page(body))
+    assert art.paragraphs == (f"{LOREM.strip()} tail", " ".join(f"{LOREM} {LOREM}".split()))
+    assert "Short hidden" not in art.text
+
+
 def test_hidden_elements_are_dropped() -> None:
     body = (f"<article><p>{LOREM}</p><div style='display:none'>Secret text that nobody sees.</div>"
             f"<p hidden>Also hidden text here.</p><p>{LOREM}</p></article>")
