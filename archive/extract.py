@@ -54,7 +54,7 @@ from archive.boilerplate import (
 from archive.charset import decode_html
 from archive.elements import PageElements
 from archive.metadata import PageMetadata, read_metadata
-from archive.paragraphs import Para, Pruner, collect_paragraphs, paragraph_content
+from archive.paragraphs import Para, Pruner, collect_paragraphs
 
 __all__ = ["extract_article", "extract_from_tree"]
 
@@ -68,6 +68,8 @@ _HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="di
            '[style*="visibility:hidden"], [style*="visibility: hidden"]')
 _POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose",
                             re.I)
+#: what _POSITIVE_HINT finds in a lower-cased ASCII hint ("hentry" and "h-entry" hold "entry")
+_POSITIVE_PARTS = ("article", "body", "content", "entry", "main", "page", "post", "text", "blog", "story", "prose")
 _TAG_BONUS = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 3, "blockquote": 3,
               "form": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "address": -3,
               "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
@@ -77,6 +79,7 @@ _ANCESTOR_SHARE = (1.0, 0.5, 1 / 6, 1 / 9)
 _CLEAN_CANDIDATE_IDS = tag_ids("div", "section", "ul", "ol", "table", "aside", "figure", "form", "header", "footer",
                                "dl", "center")
 _A = next(iter(tag_ids("a")))
+_P = next(iter(tag_ids("p")))
 _CLIMB_GROWTH = 1.6
 #: the publisher's JSON-LD articleBody replaces the markup's paragraphs when it holds this much
 #: more (and 400 more): the markup then missed a third of the article (lazy-loaded or paged parts)
@@ -150,39 +153,44 @@ def _body(tree: LexborHTMLParser, meta: PageMetadata, elements: PageElements) ->
             pruner.clean(node)
             paragraphs.extend(_paragraphs(node, drop))
         paragraphs = _dedupe(paragraphs)
-    weight = sum(map(text_weight, paragraphs))
     ld_body = meta.article_body
-    if ld_body and text_weight(ld_body) > max(_LD_BODY_GROWTH * weight, weight + 400):
-        lines = [" ".join(line.split()) for line in ld_body.split("\n")]
-        return tuple(line for line in lines if line), "json-ld"
+    if ld_body:  # most pages have none: the markup's paragraphs are then not measured
+        weight = sum(map(text_weight, paragraphs))
+        if text_weight(ld_body) > max(_LD_BODY_GROWTH * weight, weight + 400):
+            lines = [" ".join(line.split()) for line in ld_body.split("\n")]
+            return tuple(line for line in lines if line), "json-ld"
     return tuple(paragraphs), "dom" if paragraphs else "none"
+
+
+#: text and link text lengths by ``mem_id`` (:func:`_text_and_links`), for one page's unchanged tree
+_Measured = dict[int, tuple[int, int]]
 
 
 def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> list[LexborNode]:
     if not paras:
         return [body]
     points: dict[int, int] = {}  # by chain: sibling paragraphs credit the same ancestors
-    chains: dict[int, list[LexborNode]] = {}
+    chains: dict[int, Para] = {}
     for para in paras:
         key = id(para.chain)
         points[key] = points.get(key, 0) + para.points
-        chains[key] = para.chain
+        chains[key] = para
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
-    for chain_key, chain in chains.items():
+    for chain_key, para in chains.items():
         held = points[chain_key]
-        for node, share in zip(chain, _ANCESTOR_SHARE, strict=False):
-            key = node.mem_id
+        for node, key, share in zip(para.chain, para.keys, _ANCESTOR_SHARE, strict=False):
             if key not in scores:
                 nodes[key] = node
                 scores[key] = _initial_score(node, pruner)
             scores[key] += held * share
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
     final: dict[int, float] = {}
+    measured: _Measured = {}  # text and link lengths: the climb and the siblings ask for some again
 
     def scaled(key: int) -> float:  # the score times (1 - link density): a text() and a css() call
         if key not in final:
-            final[key] = scores[key] * (1 - _link_density(nodes[key]))
+            final[key] = scores[key] * (1 - _link_density(nodes[key], measured))
         return final[key]
 
     # branch and bound: scaling never raises a score above itself (or a negative one above 0), so
@@ -195,29 +203,30 @@ def _choose_containers(body: LexborNode, paras: list[Para], pruner: Pruner) -> l
             break
         if scaled(key) > best:
             top_key, best = key, final[key]
-    top = _climb(nodes[top_key], paragraph_content(paras))
-    return _with_siblings(top, scaled(top.mem_id) if top.mem_id in ranked else best, scores, pruner)
+    top = _climb(nodes[top_key], pruner, measured)
+    return _with_siblings(top, scaled(top.mem_id) if top.mem_id in ranked else best, scores, pruner, measured)
 
 
-def _climb(top: LexborNode, content: dict[int, int]) -> LexborNode:
+def _climb(top: LexborNode, pruner: Pruner, measured: _Measured) -> LexborNode:
     """Go up to an ancestor that holds clearly more paragraph text (an article split into blocks).
 
     Never past an ``<article>`` or an element marked as the article body: pages
     that load the next stories below the first hold more text further up.
     """
+    content = pruner.left
     best, best_content = top, content.get(top.mem_id, 0)
-    if top.tag == "article" or _is_body_marked(top):
+    if top.tag == "article" or _is_body_marked(top, pruner):
         return top
     best_measures: tuple[int, int] | None = None  # text and link length of ``best``, read once
     node = top.parent
     while node is not None and node.tag not in ("body", "html", None):
-        if (node.tag == "article" or _is_body_marked(node)) and content.get(node.mem_id, 0) >= best_content:
+        if (node.tag == "article" or _is_body_marked(node, pruner)) and content.get(node.mem_id, 0) >= best_content:
             return node  # an <article> or a marked body is a whole; above it lie other stories
         held = content.get(node.mem_id, 0)
         if held >= best_content * _CLIMB_GROWTH:
             if best_measures is None:
-                best_measures = _text_and_links(best)
-            measures = _text_and_links(node)
+                best_measures = _text_and_links(best, measured)
+            measures = _text_and_links(node, measured)
             if not _adds_teasers(best_measures, measures):
                 best, best_content, best_measures = node, held, measures
         node = node.parent
@@ -232,14 +241,24 @@ def _adds_teasers(inner: tuple[int, int], outer: tuple[int, int]) -> bool:
     return extra > 0 and (outer[1] - inner[1]) / extra > _TEASER_LINK_DENSITY
 
 
-def _text_and_links(node: LexborNode) -> tuple[int, int]:
-    return len(node.text(deep=True)), sum(len(a.text(deep=True)) for a in node.css("a"))
+def _text_and_links(node: LexborNode, measured: _Measured) -> tuple[int, int]:
+    """The length of ``node``'s text and of the text of its links (none without text), read once."""
+    key = node.mem_id
+    found = measured.get(key)
+    if found is None:
+        total = len(node.text(deep=True))
+        found = measured[key] = (total, sum(len(a.text(deep=True)) for a in node.css("a")) if total else 0)
+    return found
 
 
-def _is_body_marked(node: LexborNode) -> bool:
-    """Class, id or itemprop name the article body itself (``article-body``, ``entry-content`` …)."""
-    attrs = node.attributes
-    return bool(_BODY_MARK.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''} {attrs.get('itemprop') or ''}"))
+def _is_body_marked(node: LexborNode, pruner: Pruner) -> bool:
+    """Class, id or itemprop name the article body itself (``article-body``, ``entry-content`` …).
+
+    The words are the pruner's (read once per element: the climb passes the ancestors of the
+    paragraphs, which it judged); no match spans two of them, as the pattern holds no blank.
+    """
+    words, _, itemprop = pruner.hints(node)
+    return bool(_BODY_MARK.search(words) or (itemprop and _BODY_MARK.search(itemprop)))
 
 
 def _initial_score(node: LexborNode, pruner: Pruner) -> float:
@@ -256,42 +275,44 @@ def _hint_score(hint: str) -> int:
     paragraph's ancestors are scored and templates repeat their class lists."""
     if len(hint) <= 1:
         return 0
-    return (25 if _POSITIVE_HINT.search(hint) else 0) - (25 if is_negative_hint(hint) else 0)
+    if hint.isascii():  # a few C substring scans; the pattern tries its 13 words at every offset (~5x)
+        positive = any(map(hint.lower().__contains__, _POSITIVE_PARTS))
+    else:  # outside ASCII, case folding is the pattern's to judge
+        positive = _POSITIVE_HINT.search(hint) is not None
+    return (25 if positive else 0) - (25 if is_negative_hint(hint) else 0)
 
 
-def _link_density(node: LexborNode) -> float:
-    total = len(node.text(deep=True))
-    if not total:
-        return 1.0
-    linked = sum(len(a.text(deep=True)) for a in node.css("a"))
-    return min(1.0, linked / total)
+def _link_density(node: LexborNode, measured: _Measured) -> float:
+    total, linked = _text_and_links(node, measured)
+    return min(1.0, linked / total) if total else 1.0
 
 
 def _with_siblings(top: LexborNode, top_score: float, scores: dict[int, float],
-                   pruner: Pruner) -> list[LexborNode]:
+                   pruner: Pruner, measured: _Measured) -> list[LexborNode]:
     parent = top.parent
-    if parent is None or top.tag == "body" or _is_body_marked(top):
+    if parent is None or top.tag == "body" or _is_body_marked(top, pruner):
         return [top]  # a container marked as the article body has no article siblings
     threshold = max(10.0, top_score * 0.2)
     top_class = top.attributes.get("class")
     out: list[LexborNode] = []
+    own = top.mem_id
     for sibling in parent.iter():
-        if sibling.mem_id == top.mem_id:
+        key = sibling.mem_id
+        if key == own:
             out.append(sibling)
             continue
-        score = scores.get(sibling.mem_id, 0.0)
+        score = scores.get(key, 0.0)
         if top_class and score + top_score * 0.2 >= threshold and sibling.attributes.get("class") == top_class:
             score += top_score * 0.2
         if score >= threshold:
-            if _link_density(sibling) <= _TEASER_LINK_DENSITY and not pruner.is_around(sibling):
+            if _link_density(sibling, measured) <= _TEASER_LINK_DENSITY and not pruner.is_around(sibling):
                 out.append(sibling)  # teaser cards of other stories hold prose too, but are link-heavy
-        elif sibling.tag == "p":
-            text = sibling.text(deep=True)
-            if not text:
+        elif sibling.tag_id == _P:
+            length, linked = _text_and_links(sibling, measured)
+            if not length:
                 continue
-            density = _link_density(sibling)
-            if ((len(text) > 80 and density < 0.25) or (len(text) <= 80 and density == 0
-                                                        and _SENTENCE_END.search(text))) \
+            if ((length > 80 and linked / length < 0.25)
+                    or (length <= 80 and not linked and _SENTENCE_END.search(sibling.text(deep=True)))) \
                     and not pruner.is_around(sibling):
                 out.append(sibling)
     return out
@@ -334,7 +355,7 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
     # ASCII-blank text nodes (between blocks: about half of them) are skipped by lexbor; other
     # blank ones become empty lines here. (A regex over the whole text is slower: one match per line.)
     pieces = node.text(deep=True, separator=_SEP, skip_empty=True).split(_SEP)
-    lines = [line for line in map(_squash, pieces) if line]
+    lines = _squashed(pieces)
     longest = max(map(len, drop), default=0)
     return [line for line in without_boilerplate(lines) if len(line) > longest or line.lower() not in drop]
 
@@ -350,11 +371,15 @@ def _clean_inside(node: LexborNode, links: list[LexborNode], candidates: list[Le
     removed = False
     hidden = node.css(_HIDDEN)
     if hidden:  # most containers hide nothing: their text is not read for this
-        total = max(1, len(node.text(deep=True)))
+        total = 0  # read at the first hidden element with text: most are empty (icons), and go anyway
         for el in reversed(hidden):
-            if len(el.text(deep=True)) < 0.3 * total:
-                el.decompose()
-                removed = True
+            length = len(el.text(deep=True))
+            if length:
+                total = total or max(1, len(node.text(deep=True)))  # what went before had no text
+                if length >= 0.3 * total:
+                    continue
+            el.decompose()
+            removed = True
         if removed:
             links = [a for a in links if a.parent is not None]
             candidates = [el for el in candidates if el.parent is not None]
@@ -363,8 +388,8 @@ def _clean_inside(node: LexborNode, links: list[LexborNode], candidates: list[Le
     for a in links:
         length = len(a.text(deep=True))
         up = a.parent
-        while length and up is not None and up.mem_id != own:
-            linked[up.mem_id] = linked.get(up.mem_id, 0) + length
+        while length and up is not None and (key := up.mem_id) != own:
+            linked[key] = linked.get(key, 0) + length
             up = up.parent
     if not linked:
         return removed
@@ -393,18 +418,31 @@ def _dedupe(lines: list[str]) -> list[str]:
     repeat rows on purpose).
     """
     keys = [line.lower() for line in lines]  # lines are whitespace-normalised already
-    long = [len(line) >= 100 or text_weight(line) >= 100 for line in lines]
+    if len(set(keys)) == len(keys):
+        return lines  # nothing repeats (one C pass): no line is measured or looked up one by one
+    long: list[bool | None] = [None] * len(lines)  # measured when a repeat asks
+
+    def is_long(k: int) -> bool:
+        found = long[k]
+        if found is None:
+            line = lines[k]
+            found = long[k] = len(line) >= 100 or text_weight(line) >= 100
+        return found
+
     where: dict[str, list[int]] = {}
     drop = [False] * len(lines)
     for i, key in enumerate(keys):
-        earlier = where.setdefault(key, [])
-        if earlier and not drop[i]:
-            if not long[i]:
+        earlier = where.get(key)
+        if earlier is None:
+            where[key] = [i]
+            continue
+        if not drop[i]:
+            if not is_long(i):
                 drop[i] = True
             else:
                 longest = max(_common_run(keys, j, i) for j in earlier[-4:])
                 run = range(i, i + longest)
-                if len({keys[k] for k in run if long[k]}) >= _COPIED_RUN:
+                if len({keys[k] for k in run if is_long(k)}) >= _COPIED_RUN:
                     drop[i:i + longest] = [True] * longest
         earlier.append(i)
     return [line for line, dropped in zip(lines, drop, strict=True) if not dropped]
@@ -419,17 +457,19 @@ def _common_run(keys: list[str], j: int, i: int) -> int:
     return n
 
 
-def _squash(text: str) -> str:
-    """Whitespace runs as one space, none at the ends: ``" ".join(text.split())``, which splits at
-    every word. Most lines of a page need nothing: no whitespace but single spaces (every other
-    whitespace character is non-printable) inside, none at the ends; those are returned as they are.
+def _squashed(pieces: list[str]) -> list[str]:
+    """The pieces with whitespace runs as one space and none at the ends (``" ".join(piece.split())``,
+    which splits at every word), empty ones left out. Most lines of a page need only their ends
+    stripped: inside, no whitespace but single spaces (every other whitespace character is
+    non-printable); those skip the split. One call for all: a call per line costs as much as
+    the test most lines need.
 
-    >>> _squash("one two"), _squash(" one\\n two\\xa0 "), _squash("a  b"), _squash("  ")
-    ('one two', 'one two', 'a b', '')
+    >>> _squashed(["one two", " one\\n two\\xa0 ", "a  b", "  ", "", "\\u3000x\\u3000"])
+    ['one two', 'one two', 'a b', 'x']
     """
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        return text
-    return " ".join(text.split())
+    squashed = [piece if piece.isprintable() and "  " not in piece else " ".join(piece.split())
+                for piece in map(str.strip, pieces)]
+    return [line for line in squashed if line]
 
 
 def _norm(text: str) -> str:

@@ -28,6 +28,10 @@ _NEGATIVE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementa
 #: elements the pruner judges: class/id/role words, and figure captions (not body text
 #: unless a gallery holds its text in them)
 _JUDGED = "[class], [id], [role], figcaption"
+#: furniture words remove an element holding less of the page's paragraph weight than this …
+_FURNITURE_SHARE = 0.3
+#: … and comment words one holding less than this (a comments section can outgrow the article)
+_KEPT_SHARE = 0.9
 _COMMENTISH = re.compile(r"comment|disqus|repl(?:y|ies)|respond", re.I)
 
 
@@ -45,12 +49,14 @@ Hints = tuple[str, bool, str | None]
 
 
 class Para:
-    """A paragraph-like element: its text measures and its ancestors (nearest first)."""
+    """A paragraph-like element: its text measures and its ancestors (nearest first), with their
+    ``mem_id`` in ``keys`` (read once per ancestor; sibling paragraphs share both lists)."""
 
-    __slots__ = ("chain", "node", "points", "weight")
+    __slots__ = ("chain", "keys", "node", "points", "weight")
 
-    def __init__(self, node: LexborNode, weight: int, points: int, chain: list[LexborNode]) -> None:
-        self.node, self.weight, self.points, self.chain = node, weight, points, chain
+    def __init__(self, node: LexborNode, weight: int, points: int, chain: list[LexborNode],
+                 keys: list[int]) -> None:
+        self.node, self.weight, self.points, self.chain, self.keys = node, weight, points, chain, keys
 
 
 def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
@@ -92,14 +98,15 @@ def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
                 break
             holder = holder.parent
     out = []
-    chains: dict[int, list[LexborNode]] = {}  # by parent: sibling paragraphs share their ancestors
+    chains: dict[int, _Chain] = {}  # by parent: sibling paragraphs share their ancestors
     for node in sources:
         key = node.mem_id
-        text = node.text(deep=key not in seen_br)
+        broken = key in seen_br  # its own text only: the blocks inside have theirs
+        text = node.text(deep=not broken)
         weight = text_weight(text)
         if weight < _MIN_PARAGRAPH:
             continue
-        held = sum(len(a.text(deep=True)) for a in node.css("a")) if key in seen_br else linked.get(key, 0)
+        held = sum(len(a.text(deep=True)) for a in node.css("a")) if broken else linked.get(key, 0)
         if held > 0.5 * len(text):
             continue  # a teaser or a link list, not prose
         parent = node.parent
@@ -108,54 +115,70 @@ def collect_paragraphs(elements: PageElements) -> tuple[list[Para], set[int]]:
         chain = chains.get(parent.mem_id)
         if chain is None:
             chain = _chain(parent, chains)
-        out.append(Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), chain))
+        out.append(Para(node, weight, 1 + punctuation_count(text) + min(weight // 100, 3), *chain))
     return out, marked
+
+
+_NO_HINTS: Hints = ("", False, None)
 
 
 def _read_hints(node: LexborNode) -> Hints:
     attrs = node.attributes
+    if not attrs:
+        return _NO_HINTS  # most paragraphs and many of their wrappers have no attribute at all
     cls, ident, role = attrs.get("class"), attrs.get("id"), attrs.get("role")
     hint = f"{cls} {ident}" if cls and ident else cls or ident or ""
     negative = (len(hint) > 1 and is_negative_hint(hint)) or bool(role and role.strip().lower() in _NEGATIVE_ROLES)
     return hint, negative, attrs.get("itemprop")
 
 
-def _chain(node: LexborNode, chains: dict[int, list[LexborNode]]) -> list[LexborNode]:
-    """``node`` and its ancestors below ``<html>``, nearest first; every chain made on the way is
-    kept in ``chains`` (by ``mem_id``), so that an ancestor shared by many paragraphs is read
-    once, not once per paragraph parent (a hop costs a node object and a tag read)."""
-    path: list[LexborNode] = []
+#: an ancestor chain: the elements, nearest first, and their ``mem_id``
+_Chain = tuple[list[LexborNode], list[int]]
+
+
+def _chain(node: LexborNode, chains: dict[int, _Chain]) -> _Chain:
+    """``node`` and its ancestors below ``<html>``, nearest first, with their ``mem_id``; every
+    chain made on the way is kept in ``chains`` (by ``mem_id``), so that an ancestor shared by
+    many paragraphs is read once, not once per paragraph parent (a hop costs a node object and
+    a tag read)."""
+    path: list[tuple[LexborNode, int]] = []
     known: list[LexborNode] = []
+    known_keys: list[int] = []
     up: LexborNode | None = node
     while up is not None:
-        found = chains.get(up.mem_id)
+        key = up.mem_id
+        found = chains.get(key)
         if found is not None:
-            known = found
+            known, known_keys = found
             break
         if up.tag_id == _HTML or not up.is_element_node:
             break
-        path.append(up)
+        path.append((up, key))
         up = up.parent
-    for below in reversed(path):
-        known = [below, *known]
-        chains[below.mem_id] = known
-    return known
+    for below, key in reversed(path):
+        known, known_keys = [below, *known], [key, *known_keys]
+        chains[key] = (known, known_keys)
+    return known, known_keys
+
+
+def _weight_by_chain(paras: list[Para]) -> dict[int, tuple[list[int], int]]:
+    """The paragraphs' chains (by ``id``) as ``mem_id`` lists, with the weight of the paragraphs
+    under each."""
+    out: dict[int, tuple[list[int], int]] = {}
+    for para in paras:
+        key = id(para.keys)
+        found = out.get(key)
+        out[key] = (para.keys, para.weight + (found[1] if found is not None else 0))
+    return out
 
 
 def paragraph_content(paras: list[Para]) -> dict[int, int]:
     """Paragraph weight held by every ancestor (sibling paragraphs share one chain: add it once)."""
-    held: dict[int, int] = {}
-    chains: dict[int, list[LexborNode]] = {}
-    for para in paras:
-        key = id(para.chain)
-        held[key] = held.get(key, 0) + para.weight
-        chains[key] = para.chain
     content: dict[int, int] = {}
-    for key, chain in chains.items():
-        weight = held[key]
-        for node in chain:
-            mem = node.mem_id
-            content[mem] = content.get(mem, 0) + weight
+    get = content.get
+    for keys, weight in _weight_by_chain(paras).values():
+        for key in keys:
+            content[key] = get(key, 0) + weight
     return content
 
 
@@ -172,11 +195,14 @@ class Pruner:
     never costs a class-word test, which is most of a page's elements.
     """
 
-    __slots__ = ("content", "kept", "protected", "read", "total")
+    __slots__ = ("content", "kept", "left", "protected", "read", "total")
 
     def __init__(self, paras: list[Para], protected: set[int]) -> None:
         """``protected``: elements never judged furniture (marked as the article body)."""
         self.content = paragraph_content(paras)
+        #: the paragraph weight each ancestor holds of the paragraphs :meth:`prune_paragraphs` left
+        #: (``content`` stays the page's: the verdicts of :meth:`clean` are measured against it)
+        self.left = self.content
         self.total = max(1, sum(p.weight for p in paras))
         self.protected = protected
         self.kept: set[int] = set()
@@ -196,11 +222,12 @@ class Pruner:
         key = node.mem_id
         if key in self.kept:
             return False
-        hint, hinted, _ = self.hints(node)
-        tag = node.tag_id
-        if (hinted or tag == _FIGCAPTION) and key not in self.protected and tag not in _TOP_TAGS:
-            share = self.content.get(key, 0) / self.total
-            if share < 0.3 or (hinted and _COMMENTISH.search(hint) and share < 0.9):
+        share = self.content.get(key, 0) / self.total
+        if share < _KEPT_SHARE:  # an element holding this much is kept whatever its words: not read
+            hint, hinted, _ = self.hints(node)
+            tag = node.tag_id
+            if ((hinted or tag == _FIGCAPTION) and key not in self.protected and tag not in _TOP_TAGS
+                    and (share < _FURNITURE_SHARE or (hinted and _COMMENTISH.search(hint)))):
                 return True
         self.kept.add(key)
         return False
@@ -210,17 +237,26 @@ class Pruner:
         dead_chain: dict[int, bool] = {}  # by chain: sibling paragraphs share one
         removed: set[int] = set()
         out = []
+        dropped = []
         for para in paras:
             key = id(para.chain)
             dead = dead_chain.get(key)
             if dead is None:
                 dead = dead_chain[key] = self._prune_chain(para.chain, removed)
             if dead:
+                dropped.append(para)
                 continue
             if self.is_around(para.node):
                 para.node.decompose()
+                dropped.append(para)
                 continue
             out.append(para)
+        if dropped:  # most pages lose a few paragraphs: their weight is taken off, not all added again
+            left = dict(self.content)
+            for keys, weight in _weight_by_chain(dropped).values():
+                for key in keys:
+                    left[key] -= weight
+            self.left = left
         return out
 
     def _prune_chain(self, chain: list[LexborNode], removed: set[int]) -> bool:

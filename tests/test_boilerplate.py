@@ -91,3 +91,29 @@ def test_negative_hints_from_two_words_joined() -> None:
     # the heads are the proper beginnings of negative words, and only those
     assert {"side", "pop", "a", "news"} <= boilerplate._NEGATIVE_HEADS
     assert "panel" not in boilerplate._NEGATIVE_HEADS and "sidebar" not in boilerplate._NEGATIVE_HEADS
+
+
+def test_text_weight_counts_cjk_thrice_whatever_else_is_outside_ascii() -> None:
+    # curly quotes and accents: no CJK lead byte in UTF-8, the length as it is
+    assert boilerplate.text_weight("It’s “café” time") == len("It’s “café” time")
+    # CJK punctuation and half-width forms share lead bytes with CJK but are not CJK
+    assert boilerplate.text_weight("。、「」\uff65") == 5
+    assert boilerplate.text_weight("中文 カナ 한국") == 8 + 2 * 6
+    assert boilerplate.text_weight("x\ud800y") == 3  # a lone surrogate (from a bad reference) counts once
+    assert boilerplate.text_weight("\uf900\ufaff\uff66\uff9f\uff9f\ud7af\u3040") == 7 * 3
+
+
+def test_punctuation_counts_latin_and_full_width_marks() -> None:
+    assert boilerplate.punctuation_count("a.b,c;d:e!f?g-h'") == 6
+    assert boilerplate.punctuation_count("一。二，三、四；五：六！七？»“”’") == 10
+
+
+def test_positive_hint_parts_find_what_the_pattern_finds() -> None:
+    from archive import extract
+
+    for hint in ["main-column", "Post_Body", "h-entry", "hentry", "ArticleText", "sidebar", "homepage", "context",
+                 "x", "blog-roll", "nav nav-tabs", "Prose", "STORY"]:
+        found = any(part in hint.lower() for part in extract._POSITIVE_PARTS)
+        assert found == bool(extract._POSITIVE_HINT.search(hint)), hint
+    assert extract._hint_score("post-content") == 25 and extract._hint_score("sidebar") == -25
+    assert extract._hint_score("postmeta") == 0 and extract._hint_score("grid") == 0  # both; neither

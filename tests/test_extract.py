@@ -10,7 +10,7 @@ import pytest
 import archive.boilerplate
 import archive.metadata
 from archive.article import Article
-from archive.extract import extract_article
+from archive.extract import _dedupe, extract_article
 
 LOREM = ("The council voted on Tuesday to approve the new budget, which raises spending on schools, "
          "roads and public transport by a combined four percent over last year. ")
@@ -132,6 +132,18 @@ def test_open_graph_and_markup_metadata() -> None:
     assert art.language == "en-GB" and art.description == "A storm."
 
 
+def test_links_absolute_already_are_kept_and_a_malformed_one_does_not_crash() -> None:
+    head = ("<link rel='canonical' href='https://planet.example/storm?id=7'>"
+            "<meta property='og:image' content='https://cdn.example/a.jpg?'>")
+    art = extract_article(page(f"<article><p>{LOREM}</p></article>", head=head), url="http://planet.example/x")
+    # as urljoin gives them: the canonical link unchanged, the image without its empty query
+    assert art.canonical_url == "https://planet.example/storm?id=7" and art.lead_image == "https://cdn.example/a.jpg"
+    # urljoin raises on a bracketed host that is no IPv6 address: the page still extracts
+    head = "<link rel='canonical' href='http://[storm/x'><meta property='og:image' content='a.jpg'>"
+    art = extract_article(page(f"<article><p>{LOREM}</p></article>", head=head), url="https://planet.example/x")
+    assert art.canonical_url == "http://[storm/x" and art.lead_image == "a.jpg" and art.paragraphs
+
+
 def test_time_element_and_url_date() -> None:
     art = extract_article(page(f"<article><time datetime='2018-05-06'>6 May</time><p>{LOREM}</p></article>"))
     assert art.published == "2018-05-06"
@@ -231,6 +243,16 @@ def test_repeated_captions_and_stock_lines_dropped() -> None:
     assert len(art.paragraphs) == 3 and "Advertisement" not in art.text and "Getty" not in art.text
 
 
+def test_hidden_parts_go_unless_they_hold_a_third_of_the_container() -> None:
+    # an empty hidden icon goes without the container's text being measured; a hidden block that
+    # holds most of the text is kept (pages that reveal the article by script hide all of it)
+    body = (f"<article><p>{LOREM}<span aria-hidden='true'></span> tail</p>"
+            f"<div aria-hidden='true'><p>{LOREM} {LOREM}</p></div><p hidden>Short hidden note.</p></article>")
+    art = extract_article(page(body))
+    assert art.paragraphs == (f"{LOREM.strip()} tail", " ".join(f"{LOREM} {LOREM}".split()))
+    assert "Short hidden" not in art.text
+
+
 def test_hidden_elements_are_dropped() -> None:
     body = (f"<article><p>{LOREM}</p><div style='display:none'>Secret text that nobody sees.</div>"
             f"<p hidden>Also hidden text here.</p><p>{LOREM}</p></article>")
@@ -326,3 +348,16 @@ def test_container_walk_drops_hidden_parts_and_link_lists_then_unwraps_what_is_l
                                "</article>"))
     assert not any("Hidden" in p or "Other story" in p for p in art.paragraphs)
     assert art.paragraphs[1].startswith("Second paragraph, with a link. ")
+
+
+def test_dedupe_drops_short_repeats_and_copied_runs_and_keeps_a_page_without_repeats() -> None:
+    long = [f"{word} " * 30 for word in ("alpha", "beta", "gamma", "delta")]
+    unique = ["Photo: A. Person", *long]
+    assert _dedupe(unique) is unique  # nothing repeats: the list as it came
+    # a short line seen before goes (any case); a long line repeated on its own stays
+    assert _dedupe(["Share", long[0], "SHARE", long[1], long[0]]) == ["Share", long[0], long[1], long[0]]
+    # a run of three distinct long lines rendered twice: the second copy goes
+    assert _dedupe([*long[:3], "x", *long[:3]]) == [*long[:3], "x"]
+    # CJK lines are long by weight (3 per character), not by length
+    cjk = ["中文句子" * 9, "第二句话" * 9, "第三句话" * 9]
+    assert _dedupe([*cjk, *cjk]) == cjk

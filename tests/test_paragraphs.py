@@ -93,3 +93,36 @@ def test_clean_removes_furniture_in_document_order_and_skips_what_it_removed() -
     # the share bar once (it has a class and an id), nothing inside it; an element without
     # furniture words is kept without the full judgement
     assert judged == ["share-bar", "caption"]
+
+
+def test_pruned_paragraphs_weight_is_taken_off_their_ancestors() -> None:
+    _, body, paras, marked = collected(f"<body><main><div class='story'><p>{TEXT}</p><p>{TEXT}</p></div>"
+                                       f"<div class='related'><p>{TEXT}</p></div>"
+                                       f"<div><p class='promo'>{TEXT}</p><p>{TEXT}</p></div></main></body>")
+    pruner = Pruner(paras, marked)
+    left = pruner.prune_paragraphs(paras)
+    assert len(paras) == 5 and len(left) == 3
+    # what the kept paragraphs hold, as if added up again (ancestors of dropped ones only: held 0)
+    assert {k: v for k, v in pruner.left.items() if v} == paragraphs.paragraph_content(left)
+    main = body.css_first("main")
+    assert main is not None and pruner.left[main.mem_id] == 3 * len(TEXT)
+    assert pruner.content[main.mem_id] == 5 * len(TEXT)  # the page's weights stay for clean()
+
+
+def test_an_element_holding_nearly_all_the_text_is_kept_without_reading_its_words() -> None:
+    _, _, paras, marked = collected(f"<body><div class='comments-layout'><div class='sidebar-wrap'>"
+                                    f"<p>{TEXT}</p><p>{TEXT}</p><p>{TEXT}</p></div><p>{TEXT}</p></div></body>")
+    read: list[str] = []
+
+    class Spy(Pruner):
+        __slots__ = ()
+
+        def hints(self, node: LexborNode) -> paragraphs.Hints:
+            read.append(node.attributes.get("class") or node.tag or "")
+            return super().hints(node)
+
+    pruner = Spy(paras, marked)
+    assert len(pruner.prune_paragraphs(paras)) == 4
+    # the sidebar-wrap holds 3/4 of the text: its words are read (furniture words remove an element
+    # below 30%, comment words one below 90%); the wrapper holds all of it and is kept unread
+    assert "sidebar-wrap" in read and "comments-layout" not in read
