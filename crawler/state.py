@@ -315,6 +315,11 @@ class StateStore(Protocol):
         """Cited URLs due at ``now``: interrupted first, then by how long they have been due."""
         ...
 
+    def iter_due_urls(self, now: float, policy: RecrawlPolicy, *, limit: int | None = None) -> Iterator[DueUrl]:
+        """:meth:`due_urls` one at a time: which URLs are due is decided at the call, their details
+        are read a page at a time as they are handed out (the store is free in between)."""
+        ...
+
     def record_capture(self, capture: Capture, *, run_id: int | None, policy: RecrawlPolicy) -> Recorded:
         """Store a finished URL (one transaction) and compute when it is next due."""
         ...

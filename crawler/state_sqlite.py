@@ -64,6 +64,8 @@ __all__ = ["BUSY_TIMEOUT_SECONDS", "SqliteStateStore"]
 #: how long a call waits for another process's write transaction before failing
 BUSY_TIMEOUT_SECONDS = 30.0
 
+#: due URLs whose details are read at once
+_DUE_PAGE = 500
 _SEP = "\x1f"  # unit separator: joins roles in one aggregate, never part of a role
 _PREVIOUS = ("SELECT u.url, c.fetched_at, c.status, c.payload_digest, c.record_id, c.warc_date, c.target_uri, "
              "c.warc_filename, c.warc_offset, c.warc_length FROM captures c JOIN urls u ON u.id = c.url_id ")
@@ -205,8 +207,12 @@ class SqliteStateStore:
                           [(now, run_id, u) for u in urls])
 
     def due_urls(self, now: float, policy: RecrawlPolicy, *, limit: int | None = None) -> list[DueUrl]:
+        return list(self.iter_due_urls(now, policy, limit=limit))
+
+    def iter_due_urls(self, now: float, policy: RecrawlPolicy, *, limit: int | None = None) -> Iterator[DueUrl]:
         # A no-op nightly run reads every cited URL once: a narrow scan in index order, the policy in
-        # Python (so a changed [recrawl] applies at once), details only for what is due.
+        # Python (so a changed [recrawl] applies at once), details only for what is due, a page of
+        # URLs at a time (100,000 due URLs held with their details came to ~40 MB)
         due: list[tuple[float, int, DueReason]] = []
         with self._read() as c:
             rows = c.execute(
@@ -221,24 +227,28 @@ class SqliteStateStore:
                 reason, due_at = next_due_at(history, policy)
                 if reason is not None and due_at <= now:
                     due.append((due_at, uid, reason))
-            due.sort()  # longest due first; among equals, in the order they were first cited
-            if limit is not None:
-                due = due[:limit]
-            details: dict[int, tuple[str, str, str | None, str | None, PreviousCapture | None]] = {}
-            ids = [uid for _, uid, _ in due]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
+        due.sort()  # longest due first; among equals, in the order they were first cited
+        if limit is not None:
+            del due[limit:]
+        return self._due_details(due)
+
+    def _due_details(self, due: list[tuple[float, int, DueReason]]) -> Iterator[DueUrl]:
+        """``due`` with their details, read a page at a time (no read held across a ``yield``)."""
+        for start in range(0, len(due), _DUE_PAGE):
+            page = due[start:start + _DUE_PAGE]
+            ids = [uid for _, uid, _ in page]
+            marks = ",".join("?" * len(ids))
+            with self._read() as c:
                 previous = {row[0]: PreviousCapture(*row[1:]) for row in c.execute(
                     "SELECT c.url_id, " + _PREVIOUS.removeprefix("SELECT ") + "WHERE c.id IN (SELECT max(id) FROM "
-                    f"captures WHERE url_id IN ({marks}) AND record_type = 'response' GROUP BY url_id)", chunk)}
-                for uid, url, host, etag, last_modified in c.execute(
-                        f"SELECT id, url, host, etag, last_modified FROM urls WHERE id IN ({marks})", chunk):
-                    details[uid] = (url, host, etag, last_modified, previous.get(uid))
-        result = [DueUrl(url=details[uid][0], reason=reason, due_at=due_at, host=details[uid][1],
-                         etag=details[uid][2], last_modified=details[uid][3], previous_capture=details[uid][4])
-                  for due_at, uid, reason in due]
-        return result
+                    f"captures WHERE url_id IN ({marks}) AND record_type = 'response' GROUP BY url_id)", ids)}
+                details = {row[0]: row[1:] for row in c.execute(
+                    f"SELECT id, url, host, etag, last_modified FROM urls WHERE id IN ({marks})", ids)}
+            for due_at, uid, reason in page:
+                if uid in details:           # (a URL removed meanwhile by another process is not due)
+                    url, host, etag, last_modified = details[uid]
+                    yield DueUrl(url=url, reason=reason, due_at=due_at, host=host, etag=etag,
+                                 last_modified=last_modified, previous_capture=previous.get(uid))
 
     def record_capture(self, capture: Capture, *, run_id: int | None, policy: RecrawlPolicy) -> Recorded:
         with self._write() as c:

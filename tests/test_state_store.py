@@ -19,6 +19,7 @@ from crawler.state import (
     Capture,
     Citation,
     DocumentSeen,
+    DueUrl,
     RobotsEntry,
     StateStore,
     UrlChange,
@@ -125,6 +126,21 @@ def test_first_run_everything_is_new_in_citation_order(store: SqliteStateStore) 
     assert [d.host for d in due[:4]] == ["img.example", "news.example", "news.example", "other.example"]
     assert all(d.previous_capture is None and d.etag is None for d in due)
     assert [d.url for d in store.due_urls(T0 + 10, POLICY, limit=2)] == [IMG, A]
+
+
+def test_due_urls_come_a_page_at_a_time_with_the_store_free_between(
+        store: SqliteStateStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.state_sqlite
+
+    seed(store)
+    whole = store.due_urls(T0 + 10, POLICY)
+    monkeypatch.setattr(crawler.state_sqlite, "_DUE_PAGE", 2)
+    handed: list[DueUrl] = []
+    for d in store.iter_due_urls(T0 + 10, POLICY):
+        store.begin_attempts([d.url], run_id=1, now=T0 + 10)        # a write between two pages
+        handed.append(d)
+    assert handed == whole and len(whole) == 4
+    assert [d.url for d in store.iter_due_urls(T0 + 10, POLICY, limit=3)] == [d.url for d in whole[:3]]
 
 
 def test_three_scheduled_runs_over_simulated_days(store: SqliteStateStore) -> None:

@@ -122,10 +122,9 @@ def run(args: argparse.Namespace) -> int:
             record_scan(store, scanned, now)
             policy = RecrawlPolicy.from_config(config.recrawl)
             limit = config.budget.max_urls or None
-            due = store.due_urls(now, policy, limit=limit)
-            requests = [conditional(d) for d in due]
-            due_count = len(due)
-            del due             # 300 bytes a URL the run does not need (the requests have what it does)
+            # due URLs come a page at a time: only the requests are held (not their details, ~300 bytes a URL)
+            requests = [conditional(d) for d in store.iter_due_urls(now, policy, limit=limit)]
+            due_count = len(requests)
             store.begin_attempts([r.url for r in requests], run_id=run_id, now=now)
             before = {u: Verdict(v) for u, v in store.last_verdicts().items() if v in Verdict.__members__.values()}
             display = choose_display(quiet=not sys.stderr.isatty())

@@ -88,10 +88,14 @@ def gather(store: StateStore, *, collection: Path, policy: RecrawlPolicy, now: f
 
     from crawler.lock import read_lock_holder
 
-    due = store.due_urls(now, policy)
     by_reason: dict[str, int] = {}
-    for d in due:
+    due_first = []
+    total = 0
+    for d in store.iter_due_urls(now, policy):      # one at a time: a collection may have 100,000 due
         by_reason[d.reason] = by_reason.get(d.reason, 0) + 1
+        if total < first:
+            due_first.append({"url": d.url, "reason": d.reason, "due_since": _iso(d.due_at)})
+        total += 1
     holder = read_lock_holder(collection)
     return {
         "collection": str(collection),
@@ -99,9 +103,9 @@ def gather(store: StateStore, *, collection: Path, policy: RecrawlPolicy, now: f
         "running": asdict(holder) if holder else None,
         "totals": asdict(store.statistics()),
         "due": {
-            "total": len(due),
+            "total": total,
             "by_reason": dict(sorted(by_reason.items())),
-            "first": [{"url": d.url, "reason": d.reason, "due_since": _iso(d.due_at)} for d in due[:first]],
+            "first": due_first,
         },
         "runs": [
             {"id": r.id, "started": _iso(r.started), "finished": _iso(r.finished), "duration": r.duration,
