@@ -28,7 +28,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -41,27 +41,22 @@ import trio
 from archive.records import CaptureRef, capture_metadata, warcinfo_fields
 from archive.report import ReportPaths, Summary
 from archive.report_spool import ReportSpool
-from archive.verdicts import DocumentInput, UrlVerdict, Verdict, judge_document, judge_url
+from archive.verdicts import DocumentInput, UrlVerdict, Verdict, judge_document
 from archive.warcfile import recover
 from archive.writer import CaptureResult, WarcWriter, open_warc_writer
 from crawler import __version__
 from crawler.config import BudgetConfig, Config
-from crawler.corpus import CitedUrl, ScanResult, load_document
+from crawler.corpus import CitedUrl, ScanResult
 from crawler.crawl import Crawler, CrawlRequest, CrawlStatistics
-from crawler.documents import Document
 from crawler.evaluate import (
-    BodyFindings,
     document_input,
-    examine_body,
-    kind_of,
-    snapshot_of,
-    url_input,
 )
+from crawler.judging import judge_one, worker_init, worker_judge
 from crawler.outcomes import FetchResult, Outcome
 from crawler.schedule import RecrawlPolicy
 from crawler.state import Capture, StateStore, WarcRef
 
-__all__ = ["Display", "PipelineResult", "PlainRequests", "judge_one", "run_pipeline", "scan_requests", "warcinfo_of"]
+__all__ = ["Display", "PipelineResult", "PlainRequests", "run_pipeline", "scan_requests", "warcinfo_of"]
 
 #: problem kinds that mean the file yielded no document
 UNREADABLE_KINDS = frozenset({"binary", "bad-yaml", "empty", "unreadable", "too-large"})
@@ -99,52 +94,10 @@ def warcinfo_of(config: Config) -> list[tuple[str, str]]:
         configuration=config.to_dict(redact=True))
 
 
-def _load_body(root: str | None, doc: Document) -> str | None:
-    parsed = load_document(Path(root) / doc.id if root else doc.path, root=root)
-    return parsed.document.body if parsed.document else None
-
-
-def _no_body(doc: Document) -> None:
-    return None
-
-
-def judge_one(config: Config, root: str | None, cited: CitedUrl, docs: Sequence[Document],
-              result: FetchResult | None, *, examine: bool = True) -> UrlVerdict:
-    """One URL's verdict: its snapshot (read again from the corpus), the body examined, compared.
-
-    ``examine=False`` (a capture-only run): the body is not read and no snapshot text is
-    loaded; the verdict comes from the fetch outcome alone.
-    """
-    has_body = examine and result is not None and bool(result.hops) and result.outcome == Outcome.OK
-    # the stored text is read from disk only when there is a page to compare it with
-    snapshot = snapshot_of(docs, (lambda doc: _load_body(root, doc)) if has_body else _no_body) if docs else None
-    findings: BodyFindings | None = None
-    if result is not None and has_body:
-        kind = kind_of(cited, snapshot is not None)
-        findings = examine_body(result.hops[-1], kind=kind, max_decompressed=config.extract.max_decompressed_bytes)
-    return judge_url(url_input(cited, result, findings, snapshot, examined=examine), config.compare,
-                     min_article_chars=config.extract.min_article_chars)
-
-
 #: bodies up to this size are copied to a judging process; larger ones are judged in a thread here
 DETACH_MAX_BYTES = 8 << 20
 #: below this many requests, starting judging processes costs more than it saves
 POOL_MIN_REQUESTS = 100
-
-_worker_config: Config | None = None
-_worker_root: str | None = None
-
-
-def _worker_init(config: Config, root: str | None) -> None:
-    global _worker_config, _worker_root
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it drains, then stops us)
-    _worker_config, _worker_root = config, root
-
-
-def _worker_judge(cited: CitedUrl, docs: Sequence[Document], result: FetchResult) -> UrlVerdict:
-    assert _worker_config is not None
-    return judge_one(_worker_config, _worker_root, cited, docs, result)
-
 
 def _detached(result: FetchResult) -> FetchResult | None:
     """A copy of ``result`` that pickles: the final body in memory, earlier hops' bodies empty."""
@@ -172,7 +125,7 @@ class _Judge:
         self._pool: ProcessPoolExecutor | None = None
         if self.workers > 1:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_worker_init, initargs=(config, scan.root))
+                                             initializer=worker_init, initargs=(config, scan.root))
 
     def cited(self, url: str) -> CitedUrl:
         """``url``'s citations (none for a URL the corpus does not cite, e.g. a redirect's target)."""
@@ -190,7 +143,7 @@ class _Judge:
         copy = _detached(result) if self._pool is not None and result.outcome == Outcome.OK else None
         if copy is None or self._pool is None:
             return await trio.to_thread.run_sync(self.judge, result, url, cited)
-        future = self._pool.submit(_worker_judge, cited, self.scan.snapshots(url), copy)
+        future = self._pool.submit(worker_judge, cited, self.scan.snapshots(url), copy)
         return await _wait_for(future)
 
     def close(self) -> None:

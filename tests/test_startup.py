@@ -91,3 +91,11 @@ assert code == 0, code
 assert json.loads(out.getvalue())["due"]["total"] == 1, out.getvalue()
 """
     assert imported_by(body) == []
+
+
+def test_a_judging_process_imports_what_judging_needs_and_no_crawler() -> None:
+    """The run's judging processes start from crawler.judging: no trio, httpx or WARC writer to import."""
+    found = set(imported_by("import crawler.judging, crawler.__main__"))
+    assert {"selectolax", "archive.extract", "archive.verdicts"} <= found    # it does judge
+    assert not found & {"trio", "httpx", "httpcore", "tenacity", "warcio", "rich", "crawler.pipeline",
+                        "crawler.crawl", "archive.writer"}
