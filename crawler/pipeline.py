@@ -4,8 +4,9 @@ The shell around the pure parts. One nursery holds the crawler (producing
 :class:`~crawler.outcomes.FetchResult` values into a bounded channel), the WARC
 writer's owner task, the signal watcher and the progress ticker; this task
 consumes results as they arrive, so extraction and comparison happen while the
-crawl goes on (streaming, not after the crawl). Extraction runs in a worker
-thread, which keeps the event loop free and uses the second core.
+crawl goes on (streaming, not after the crawl). Extraction and comparison run
+in judging processes (:mod:`crawler.judging`, one per core) or, for a small run,
+in a worker thread, which keeps the event loop free.
 
 Per result: every hop is written (request, response or revisit, and a metadata
 record with the final hop), the final body is examined, the verdict decided,
