@@ -61,3 +61,21 @@ def test_bench_quick(tmp_path: Path) -> None:
     assert all(RUN_FIELDS.issubset(r) and r["fetched"] == r["urls"] for r in scale["runs"])
     assert scale["huge"]["peak_rss_mb"] > 0 and scale["huge"]["warc_bytes"] > 0
     assert "1. throughput" in stdout and "4. scale" in stdout
+
+
+@pytest.mark.slow
+def test_bench_ab_alternates_two_checkouts(tmp_path: Path) -> None:
+    """scripts/bench_ab.py runs both checkouts in turn and writes medians and ratios (here: this checkout twice)."""
+    out = tmp_path / "ab.json"
+    cmd = [sys.executable, str(REPO / "scripts" / "bench_ab.py"), "--before", str(REPO), "--urls", "24", "--runs", "1",
+           "--latency", "0.001", "--json", str(out), "--", "--capture-only"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert [len(data["runs"][k]) for k in ("before", "after")] == [1, 1]
+    assert all(run["rc"] == 0 for runs in data["runs"].values() for run in runs)
+    assert set(data["ratio"]) == {"wall_s", "cpu_s", "peak_rss_mb"} and data["extra"] == ["--capture-only"]
+
+    bad = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_ab.py"), "--before", str(tmp_path)],
+                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert bad.returncode == 2 and "is not a citecrawl checkout" in bad.stderr
