@@ -51,7 +51,7 @@ from archive.boilerplate import (
     text_weight,
     without_boilerplate,
 )
-from archive.charset import decode_html
+from archive.charset import decode_html, utf8_reading
 from archive.elements import PageElements
 from archive.metadata import PageMetadata, read_metadata
 from archive.paragraphs import Para, Pruner, collect_paragraphs
@@ -100,13 +100,18 @@ def extract_article(html: str | bytes, *, url: str | None = None, content_type: 
     source: str | bytes
     if isinstance(html, bytes | bytearray | memoryview):
         body = bytes(html)
-        decoded = decode_html(body, content_type=content_type)
-        encoding, encoding_source = decoded.encoding, decoded.source
-        source = decoded.text
-        if decoded.errors == 0 and (encoding == "utf-8" or decoded.source == "default"):
+        reading = utf8_reading(body, content_type=content_type)  # most pages: checked, not decoded
+        if reading is not None:
             # valid UTF-8 (or ASCII): lexbor parses bytes as UTF-8, the same input it would make
             # of the str (selectolax encodes a str back to UTF-8: ~0.2 ms of a 100 KB page)
-            source = body[3:] if decoded.source == "bom" else body
+            encoding, encoding_source = reading
+            source = body[3:] if encoding_source == "bom" else body
+        else:
+            decoded = decode_html(body, content_type=content_type)
+            encoding, encoding_source = decoded.encoding, decoded.source
+            source = decoded.text
+            if decoded.errors == 0 and (encoding == "utf-8" or decoded.source == "default"):
+                source = body[3:] if decoded.source == "bom" else body
     else:
         source = html
     return extract_from_tree(LexborHTMLParser(source, options=_PARSE_OPTIONS), url=url, encoding=encoding,
