@@ -398,18 +398,35 @@ def _clean_inside(node: LexborNode, links: list[LexborNode], candidates: list[Le
             up = up.parent
     if not linked:
         return removed
+    # last-first, an element comes after the elements inside it. What a kept inner candidate holds,
+    # an outer one holds too (removing other parts of it later leaves the inner one's text alone):
+    # its text length is a floor for the outer one's, and a floor that its links cannot reach a
+    # third of rules the outer one out before its (longer: nested lists) text is read
+    floors: dict[int, int] = {}
     for el in reversed(candidates):
-        held = linked.get(el.mem_id)
-        if not held or el.mem_id == own:
+        key = el.mem_id
+        held = linked.get(key)
+        if not held or key == own:
             continue
-        text = el.text(deep=True)
-        density = held / max(1, len(text))
-        if density > 0.3:
-            weight = len(text) if len(text) >= 1000 else text_weight(text)  # only compared with < 1000
-            punct = punctuation_count(text)
-            if (density > 0.5 and (weight < 1000 or punct < 10)) or (punct < 3 and weight < 300):
-                el.decompose()
-                removed = True
+        floor = floors.get(key, 0)
+        if held * 10 > floor * 3:  # density > 0.3 is possible
+            text = el.text(deep=True)
+            density = held / max(1, len(text))
+            if density > 0.3:
+                weight = len(text) if len(text) >= 1000 else text_weight(text)  # only compared with < 1000
+                punct = punctuation_count(text)
+                if (density > 0.5 and (weight < 1000 or punct < 10)) or (punct < 3 and weight < 300):
+                    el.decompose()
+                    removed = True
+                    continue
+            floor = len(text)
+        up = el.parent  # the nearest candidate around: it holds links, as this one does
+        while up is not None and (up_key := up.mem_id) != own:
+            if up.tag_id in _CLEAN_CANDIDATE_IDS:
+                if floor > floors.get(up_key, 0):
+                    floors[up_key] = floor
+                break
+            up = up.parent
     return removed
 
 
