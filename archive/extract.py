@@ -361,8 +361,12 @@ def _paragraphs(node: LexborNode, drop: set[str]) -> list[str]:
     # blank ones become empty lines here. (A regex over the whole text is slower: one match per line.)
     pieces = node.text(deep=True, separator=_SEP, skip_empty=True).split(_SEP)
     lines = _squashed(pieces)
+    # a line is the headline again only if its length is one of theirs: lower-casing keeps the
+    # length of all text but U+0130 ("İ" becomes two characters); the rest is not lower-cased
     longest = max(map(len, drop), default=0)
-    return [line for line in without_boilerplate(lines) if len(line) > longest or line.lower() not in drop]
+    sizes = set(map(len, drop))
+    return [line for line in without_boilerplate(lines)
+            if len(line) > longest or (len(line) not in sizes and "\u0130" not in line) or line.lower() not in drop]
 
 
 def _clean_inside(node: LexborNode, links: list[LexborNode], candidates: list[LexborNode]) -> bool:

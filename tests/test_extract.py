@@ -243,6 +243,18 @@ def test_repeated_captions_and_stock_lines_dropped() -> None:
     assert len(art.paragraphs) == 3 and "Advertisement" not in art.text and "Getty" not in art.text
 
 
+@pytest.mark.parametrize(("title", "repeat"), [
+    ("Council approves budget", "COUNCIL APPROVES BUDGET"),
+    ("İstanbul votes on budget", "İSTANBUL VOTES ON BUDGET"),  # lower-cased, "İ" is two characters
+])
+def test_the_headline_repeated_in_the_body_is_dropped_whatever_its_case(title: str, repeat: str) -> None:
+    keep = "Council approves budgets"  # as long as the headline, not the same
+    body = f"<article><h1>{title}</h1><p>{repeat}</p><p>{LOREM}</p><p>{keep}</p><p>{LOREM} Second.</p></article>"
+    art = extract_article(page(body, head=f"<title>{title}</title>"))
+    assert art.title == title
+    assert repeat not in art.paragraphs and title not in art.paragraphs and keep in art.paragraphs
+
+
 def test_hidden_parts_go_unless_they_hold_a_third_of_the_container() -> None:
     # an empty hidden icon goes without the container's text being measured; a hidden block that
     # holds most of the text is kept (pages that reveal the article by script hide all of it)
