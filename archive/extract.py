@@ -64,8 +64,11 @@ _SEP = "\x1f"  # between text nodes; never in real text
 #: cloning its <select>'s chosen <option>, is inside <select>, which is junk here
 _PARSE_OPTIONS = LexborDocumentOptions.WO_EVENTS
 _COMMENT = LexborHTMLParser("<p><!---->").css_first("p").first_child.tag_id  # type: ignore[union-attr]
-_HIDDEN = ('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
-           '[style*="visibility:hidden"], [style*="visibility: hidden"]')
+#: the inline-style tests grouped behind one presence test: lexbor then tries the four substrings only
+#: on elements with a style (the query costs ~20% less), and lists such an element once, not once per
+#: substring it holds (copies that _clean_inside judged alike)
+_HIDDEN = ('[hidden], [aria-hidden="true"], [style]:is([style*="display:none"], [style*="display: none"], '
+           '[style*="visibility:hidden"], [style*="visibility: hidden"])')
 _POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose",
                             re.I)
 #: what _POSITIVE_HINT finds in a lower-cased ASCII hint ("hentry" and "h-entry" hold "entry")
