@@ -59,6 +59,24 @@ def test_every_alternative_has_its_head_listed() -> None:
             assert option[:3].lower() in boilerplate._STOCK_HEADS, (branch, option)
 
 
+@pytest.mark.parametrize("line", STOCK + [s.upper() for s in STOCK] + [s.lower() for s in STOCK] + [
+    "Share prices fell", "Printable version", "3 minutes read", "12 COMMENTS", "1 comment here", "²3 comments",
+    "Reuters", "Commentary", "Nextdoor", "Top stories", "Thisday", "\u212aelvin", "Li\u212a\u212a us",
+])
+def test_the_pattern_of_a_lines_start_agrees_with_the_whole_pattern(line: str) -> None:
+    bare = line.strip(" \t|•·-–—:")
+    head = bare[:3].lower()
+    if not head.isascii() and not head[:1].isdigit():
+        return  # the whole pattern reads these lines
+    part = boilerplate._STOCK_BY_HEAD.get(head) or (boilerplate._DIGIT_STOCK if head[:1].isdigit() else None)
+    assert bool(part and part.match(bare)) == bool(boilerplate._BOILERPLATE_LINE.match(bare))
+
+
+def test_every_alternative_reaches_the_pattern_of_its_start() -> None:
+    assert set(boilerplate._STOCK_BY_HEAD) == boilerplate._STOCK_HEADS
+    assert sum(len(p.pattern) for p in boilerplate._STOCK_BY_HEAD.values()) > len(boilerplate._BOILERPLATE_LINE.pattern)
+
+
 def test_prose_is_not_boilerplate() -> None:
     assert not is_boilerplate_line("The council voted on Tuesday to approve the new budget.")
     assert not is_boilerplate_line("Share prices fell sharply on Monday after the report.")

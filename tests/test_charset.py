@@ -7,7 +7,13 @@ import doctest
 import pytest
 
 import archive.charset
-from archive.charset import codec_for_label, decode_html, sniff_declared_charset
+from archive.charset import (
+    _UTF8_CHECK_CHUNK,
+    codec_for_label,
+    decode_html,
+    sniff_declared_charset,
+    utf8_reading,
+)
 
 CHINESE = "<html><head><title>朱镕基访问上海</title></head><body><p>国务院总理朱镕基今天在上海考察了浦东新区的建设情况，并与当地干部群众进行了座谈。</p></body></html>"
 
@@ -118,3 +124,46 @@ def test_ascii_and_empty() -> None:
 def test_utf16_bom() -> None:
     body = "\ufeff<p>héllo</p>".encode("utf-16-le")
     assert decode_html(body).text == "<p>héllo</p>"
+
+
+_LONG_CAFE = "<p>" + "café 朱镕基 " * 3000 + "</p>"  # several check slices, characters cut at slice ends
+_READING_CASES = [
+    (b"", None), (b"<p>plain</p>", None), (b"<meta charset=utf-8><p>plain</p>", None),
+    (b"<p>plain</p>", "text/html; charset=iso-8859-1"), (b"<meta charset=bogus-8><p>plain</p>", None),
+    ("<p>café</p>".encode(), None), ("<p>café</p>".encode(), "text/html; charset=ISO-8859-1"),
+    ("<p>café</p>".encode(), "text/html; charset=utf-8"), ("<p>café</p>".encode("cp1252"), None),
+    ("<p>café</p>".encode("cp1252"), "text/html; charset=utf-8"),
+    ("<meta charset=utf-8><p>café</p>".encode("cp1252"), None),
+    ("<meta charset=utf-16><p>café</p>".encode(), None), ("<meta charset=gbk><p>café</p>".encode(), None),
+    (CHINESE.encode("gbk"), None), (CHINESE.encode(), "text/html; charset=gb2312"), (CHINESE.encode(), None),
+    (b"\xef\xbb\xbf" + CHINESE.encode(), "text/html; charset=gbk"), (b"\xef\xbb\xbf<p>caf\xe9</p>", None),
+    ("<p>café</p>".encode("utf-16"), None), ("<p>café</p>".encode()[:-6], None),  # cut inside "é"
+    (_LONG_CAFE.encode(), None), (_LONG_CAFE.encode() + b"\xff", None),
+    ("<meta charset=utf-8>" + _LONG_CAFE).encode()[:_UTF8_CHECK_CHUNK * 2 + 1],
+]
+
+
+@pytest.mark.parametrize(("body", "content_type"), [c if isinstance(c, tuple) else (c, None) for c in _READING_CASES])
+def test_utf8_reading_agrees_with_decode_html(body: bytes, content_type: str | None) -> None:
+    """Whatever it answers is what decode_html says of a clean UTF-8 page; it declines every other page."""
+    decoded = decode_html(body, content_type=content_type)
+    clean_utf8 = decoded.errors == 0 and (decoded.encoding == "utf-8" or decoded.source == "default")
+    reading = utf8_reading(body, content_type=content_type)
+    if reading is not None:
+        assert reading == (decoded.encoding, decoded.source)
+        assert clean_utf8
+        assert (body[3:] if reading[1] == "bom" else body).decode() == decoded.text
+    else:  # (it may decline a clean page decode_html reaches by a detour: none of these)
+        assert not clean_utf8
+
+
+def test_utf8_reading_answers_the_common_pages() -> None:
+    assert utf8_reading(b"<p>plain</p>") == ("cp1252", "default")
+    assert utf8_reading(b"<meta charset=utf-8><p>plain</p>") == ("utf-8", "meta")
+    assert utf8_reading("<meta charset=utf-8><p>café</p>".encode()) == ("utf-8", "meta")
+    assert utf8_reading("<p>café</p>".encode(), content_type="text/html; charset=utf-8") == ("utf-8", "http")
+    assert utf8_reading("<p>café</p>".encode(), content_type="text/html; charset=latin1") == ("utf-8", "detected")
+    assert utf8_reading(b"\xef\xbb\xbf" + CHINESE.encode()) == ("utf-8", "bom")
+    assert utf8_reading(_LONG_CAFE.encode()) == ("utf-8", "detected")
+    assert utf8_reading(_LONG_CAFE.encode() + b"\xff") is None
+    assert utf8_reading(CHINESE.encode("gbk")) is None

@@ -243,6 +243,18 @@ def test_repeated_captions_and_stock_lines_dropped() -> None:
     assert len(art.paragraphs) == 3 and "Advertisement" not in art.text and "Getty" not in art.text
 
 
+@pytest.mark.parametrize(("title", "repeat"), [
+    ("Council approves budget", "COUNCIL APPROVES BUDGET"),
+    ("İstanbul votes on budget", "İSTANBUL VOTES ON BUDGET"),  # lower-cased, "İ" is two characters
+])
+def test_the_headline_repeated_in_the_body_is_dropped_whatever_its_case(title: str, repeat: str) -> None:
+    keep = "Council approves budgets"  # as long as the headline, not the same
+    body = f"<article><h1>{title}</h1><p>{repeat}</p><p>{LOREM}</p><p>{keep}</p><p>{LOREM} Second.</p></article>"
+    art = extract_article(page(body, head=f"<title>{title}</title>"))
+    assert art.title == title
+    assert repeat not in art.paragraphs and title not in art.paragraphs and keep in art.paragraphs
+
+
 def test_hidden_parts_go_unless_they_hold_a_third_of_the_container() -> None:
     # an empty hidden icon goes without the container's text being measured; a hidden block that
     # holds most of the text is kept (pages that reveal the article by script hide all of it)
@@ -348,6 +360,22 @@ def test_container_walk_drops_hidden_parts_and_link_lists_then_unwraps_what_is_l
                                "</article>"))
     assert not any("Hidden" in p or "Other story" in p for p in art.paragraphs)
     assert art.paragraphs[1].startswith("Second paragraph, with a link. ")
+
+
+def test_nested_link_lists_go_and_wrappers_of_prose_stay() -> None:
+    """Inner candidates are judged first; a kept one's length rules out its wrappers, a removed one's does not."""
+    sub = "".join(f"<li><a href='/t{i}'>Topic number {i}</a></li>" for i in range(3))
+    menu = f"<li><a href='/s'>Section</a><ul>{sub}</ul></li>"
+    prose = f"<div class='text'><p>{LOREM}<a href='/in'>a link</a> in the text.</p><p>{LOREM}</p></div>"
+    # the wrapper's links (menu, prose link, "More") are well under a third of its text: kept, and
+    # not read: the text inside it outweighs them
+    wrapper = f"<div class='wrap'><div><ul>{menu}</ul></div>{prose}<p><a href='/m'>More</a></p></div>"
+    # a link list around a short note: the note's length does not save it
+    listing = f"<section><div><p>Also read:</p></div><ul>{sub}</ul></section>"
+    art = extract_article(page(f"<article>{wrapper}{listing}<p>{LOREM}</p></article>"))
+    text = art.text
+    assert "Section" not in text and "Topic number" not in text and "Also read" not in text
+    assert text.count("The council voted") == 3 and "a link in the text." in text and "More" in text
 
 
 def test_dedupe_drops_short_repeats_and_copied_runs_and_keeps_a_page_without_repeats() -> None:
