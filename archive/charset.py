@@ -189,24 +189,33 @@ def decode_html(body: bytes, *, content_type: str | None = None) -> DecodedHtml:
             text, bad = _decode(body[len(bom):], bom_codec)
             return DecodedHtml(text, bom_codec, "bom", None, bad)
 
-    declared: str | None = None
-    for source, label in (("http", charset_from_content_type(content_type)), ("meta", sniff_declared_charset(body))):
-        if label is None:
+    declarations = _declarations(body, content_type)
+    for source, label, codec in declarations:
+        if codec is None:
             continue
-        declared = declared or label
-        found = codec_for_label(label)
-        if found is None:
-            continue
-        codec = found
-        if source == "meta" and codec.startswith("utf-16"):
-            codec = _UTF8  # a page that could read its own ASCII <meta> is not UTF-16 (WHATWG)
         if codec in _SINGLE_BYTE and not body.isascii() and (utf8 := _as_utf8(body)) is not None:
             return DecodedHtml(utf8[0], _UTF8, "detected", label, utf8[1])
         text, bad = _decode(body, codec)
         if bad <= max(_MAX_BAD_ABSOLUTE, len(body) * _MAX_BAD_SHARE):
-            return DecodedHtml(text, codec, source, label, bad)  # type: ignore[arg-type]
+            return DecodedHtml(text, codec, source, label, bad)
         # the bytes contradict the declaration: fall through to detection
-    return _detect(body, declared)
+    return _detect(body, declarations[0][1] if declarations else None)
+
+
+def _declarations(body: bytes, content_type: str | None) -> list[tuple[EncodingSource, str, str | None]]:
+    """What a page says its charset is, in WHATWG's order (the HTTP header, then ``<meta>``).
+
+    ``(source, label, codec)``; ``codec`` is ``None`` for a label no codec answers to. A
+    ``<meta>`` naming UTF-16 means UTF-8: a page that could read its own ASCII ``<meta>`` is not UTF-16.
+    """
+    found: list[tuple[EncodingSource, str, str | None]] = []
+    for source, label in (("http", charset_from_content_type(content_type)), ("meta", sniff_declared_charset(body))):
+        if label is not None:
+            codec = codec_for_label(label)
+            if source == "meta" and codec is not None and codec.startswith("utf-16"):
+                codec = _UTF8
+            found.append((source, label, codec))  # type: ignore[arg-type]
+    return found
 
 
 def utf8_reading(body: bytes, *, content_type: str | None = None) -> tuple[str, EncodingSource] | None:
@@ -230,21 +239,17 @@ def utf8_reading(body: bytes, *, content_type: str | None = None) -> tuple[str, 
         return (_UTF8, "bom") if _is_utf8(body[len(codecs.BOM_UTF8):]) else None
     if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None
-    declared: str | None = None
-    for source, label in (("http", charset_from_content_type(content_type)), ("meta", sniff_declared_charset(body))):
-        if label is None:
-            continue
-        declared = declared or label
-        codec = codec_for_label(label)
+    declarations = _declarations(body, content_type)
+    for source, _label, codec in declarations:
         if codec is None:
             continue
-        if codec == _UTF8 or (source == "meta" and codec.startswith("utf-16")):
-            return (_UTF8, source) if _is_utf8(body) else None  # type: ignore[return-value]
+        if codec == _UTF8:
+            return (_UTF8, source) if _is_utf8(body) else None
         if codec in _SINGLE_BYTE and not body.isascii() and _is_utf8(body):
             return _UTF8, "detected"
         return None
     if body.isascii():
-        return (_CP1252 if declared is None else _UTF8), "default"
+        return (_UTF8 if declarations else _CP1252), "default"
     return (_UTF8, "detected") if _is_utf8(body) else None
 
 
