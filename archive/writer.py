@@ -16,10 +16,10 @@ compression. A job with nothing to deflate (a small body, or one compressed
 already, which is stored as it is; see :data:`INLINE_MAX_BYTES`) runs on the event
 loop, where it costs less than the hop would; should one such write be slow (a disk
 under pressure), the next ones go to the thread for a while. All records of one
-capture (response or revisit,
-request, metadata) land in the same file; a file is closed (fsync, renamed from
-``.open``, indexed into ``index_dir``) in the thread once it passes ``rollover_bytes`` and when
-the writer closes, even on error or cancellation. A record's
+capture (response or revisit, request, metadata) land in the same file; a file is
+closed (fsync, renamed from ``.open``, indexed into ``index_dir``) in the thread
+once it passes ``rollover_bytes`` and when the writer closes, even on error or
+cancellation. A record's
 :class:`~archive.warcfile.RecordLocation` is returned once the record is written
 to the OS; it is on disk for sure after :meth:`WarcWriter.checkpoint` or close.
 
