@@ -235,6 +235,14 @@ class ReportSpool:
         index = self.verdicts.position(url)
         return index is not None and self._offsets[index] < 0
 
+    def add_if_expected(self, verdict: UrlVerdict) -> bool:
+        """Spool ``verdict`` if its URL is one of the report's and not spooled yet; whether it was."""
+        index = self.verdicts.position(verdict.url)
+        if index is None or self._offsets[index] >= 0:
+            return False
+        self._add(index, verdict)
+        return True
+
     def add_url(self, verdict: UrlVerdict) -> None:
         """Spool the records of one of the report's URLs; each URL once."""
         index = self.verdicts.position(verdict.url)
@@ -242,6 +250,9 @@ class ReportSpool:
             raise KeyError(f"{verdict.url}: not one of the report's URLs")
         if self._offsets[index] >= 0:
             raise ValueError(f"{verdict.url}: already in the report")
+        self._add(index, verdict)
+
+    def _add(self, index: int, verdict: UrlVerdict) -> None:
         attention = needs_attention(verdict.verdict, self._previous.get(verdict.url))
         parts = (_dumps(url_record(verdict, self._previous.get(verdict.url))),
                  url_row(index, verdict, attention=attention).encode("utf-8"),

@@ -49,9 +49,7 @@ from crawler import __version__
 from crawler.config import BudgetConfig, Config
 from crawler.corpus import CitedUrl, ScanResult
 from crawler.crawl import Crawler, CrawlRequest, CrawlStatistics
-from crawler.evaluate import (
-    document_input,
-)
+from crawler.evaluate import document_input
 from crawler.judging import judge_one, worker_init, worker_judge
 from crawler.outcomes import FetchResult, Outcome
 from crawler.schedule import RecrawlPolicy
@@ -306,8 +304,7 @@ async def _run_spooled(
             if result.status == 304 and carry_over and result.url in carry_over:
                 verdict = _last_verdict_stands(verdict, carry_over[result.url], NOT_MODIFIED)
             judged[0] += 1
-            if spool.expects(result.url):              # a URL not in the corpus is not reported
-                spool.add_url(verdict)
+            spool.add_if_expected(verdict)              # a URL not in the corpus is not reported
             if result.outcome != Outcome.DEFERRED:
                 fetched_urls[0] += 1
             if store is not None and result.outcome != Outcome.DEFERRED:

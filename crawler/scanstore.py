@@ -310,19 +310,12 @@ class ScanUrls:
     def __init__(self, store: ScanStore) -> None:
         self._store = store
         self._len = int(store.query_one("SELECT COUNT(*) FROM urls")[0])
-        self._last: tuple[str, int | None] | None = None
 
     def __len__(self) -> int:
         return self._len
 
     def position(self, url: str) -> int | None:
-        # a spool asks for the same URL twice in a row (expects, then add_url): one query serves both
-        last = self._last
-        if last is not None and last[0] == url:
-            return last[1]
-        place = self._store.url_position(url)
-        self._last = (url, place)
-        return place
+        return self._store.url_position(url)
 
     def __iter__(self) -> Iterator[str]:
         return self._store.url_strings()

@@ -221,6 +221,15 @@ def test_spool_reports_in_corpus_order_whatever_the_judging_order(tmp_path: Path
     assert [r["document"] for r in lines[6:]] == [d.document for d in docs]
 
 
+def test_spool_adds_an_expected_url_once_and_skips_the_rest(tmp_path: Path) -> None:
+    urls, _ = sample()
+    with ReportSpool(tmp_path, [v.url for v in urls[:2]]) as spool:
+        assert spool.add_if_expected(urls[1])
+        assert not spool.add_if_expected(urls[1])              # spooled already
+        assert not spool.add_if_expected(urls[2])              # not one of the report's URLs
+        assert list(spool.verdicts) == [urls[1].url] and list(spool.verdicts.missing()) == [urls[0].url]
+
+
 def test_spool_refuses_a_url_twice_and_a_report_with_holes(tmp_path: Path) -> None:
     urls, _ = sample()
     with pytest.raises(ValueError, match="listed twice"):
