@@ -46,6 +46,7 @@ __all__ = [
     "index_path_for",
     "next_serial",
     "recover",
+    "stores_payload",
     "warc_filename",
 ]
 
@@ -129,6 +130,16 @@ def already_compressed(start: bytes) -> bool:
     return start.startswith(COMPRESSED_MAGIC) or (start[:4] == b"RIFF" and start[8:12] == b"WEBP")
 
 
+def stores_payload(length: int, start: bytes) -> bool:
+    r"""Whether a record's payload of ``length`` bytes beginning with ``start`` is stored as it is
+    (in stored deflate blocks), not deflated again: big enough to matter, and compressed already.
+
+    >>> stores_payload(8192, b"\x1f\x8b\x08"), stores_payload(100, b"\x1f\x8b\x08"), stores_payload(8192, b"<p>")
+    (True, False, False)
+    """
+    return length >= STORE_MIN_BYTES and already_compressed(start)
+
+
 class _GzipMembers:
     """Each ``member()`` call compresses its pieces into one gzip member of its own.
 
@@ -144,8 +155,7 @@ class _GzipMembers:
         self.fh, self.level = fh, level
 
     def member(self, pieces: Sequence[bytes] | Record) -> int:
-        if isinstance(pieces, Record) and pieces.payload_length >= STORE_MIN_BYTES \
-                and already_compressed(pieces.payload_start()):
+        if isinstance(pieces, Record) and stores_payload(pieces.payload_length, pieces.payload_start()):
             return self._stored_payload(pieces)
         c = zlib.compressobj(self.level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
         written = 0

@@ -67,9 +67,9 @@ from archive.warcfile import (
     STORE_MIN_BYTES,
     RecordLocation,
     WarcFile,
-    already_compressed,
     crawl_host,
     next_serial,
+    stores_payload,
     warc_filename,
 )
 
@@ -248,8 +248,8 @@ class WarcWriter:
                 self._revisits += 1
             return locations
 
-        inline = exchange.body_length < STORE_MIN_BYTES or (
-            exchange.body_length <= INLINE_MAX_BYTES and already_compressed(exchange.read_body(12)))
+        size = exchange.body_length
+        inline = size < STORE_MIN_BYTES or (size <= INLINE_MAX_BYTES and stores_payload(size, exchange.read_body(12)))
         locations = await self._submit(work, inline=inline)
         response = locations[0]
         return CaptureResult(response, locations[1], locations[2] if len(locations) > 2 else None,
