@@ -17,9 +17,7 @@ judging processes, from ``wait4``) and peak RSS, with the after/before ratios.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
-import os
 import runpy
 import shutil
 import statistics
@@ -52,10 +50,7 @@ def main() -> int:
     for name, tree in trees.items():
         if not (tree / "crawler" / "__main__.py").is_file():
             parser.error(f"{tree} is not a citecrawl checkout ({name})")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    for tree in trees.values():
-        for package in ("crawler", "archive"):
-            compileall.compile_dir(str(tree / package), quiet=1)
+    envs = {name: BENCH["installed_env"](tree) for name, tree in trees.items()}
     rows: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="citecrawl-ab-")))
@@ -75,7 +70,7 @@ def main() -> int:
                                             concurrency=concurrency)
                 row = BENCH["measured"]([sys.executable, "-m", "crawler", "archive", str(work / "corpus"),
                                          "--config", str(cfg), "--quiet", *args.extra],
-                                        cwd=trees[name], log=work / "log.txt", env={**env, "PYTHONPATH": str(trees[name])})
+                                        cwd=trees[name], log=work / "log.txt", env=envs[name])
                 if row["rc"] != 0:
                     print((work / "log.txt").read_text(errors="replace")[-2000:], file=sys.stderr)
                     raise SystemExit(f"{name} run {n + 1} failed with exit {row['rc']}")
