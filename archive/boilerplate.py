@@ -152,7 +152,6 @@ def text_weight(text: str) -> int:
     return len(text) + (CJK_WEIGHT - 1) * len(_CJK.findall(text))
 
 
-
 def punctuation_count(text: str) -> int:
     """Sentence and clause punctuation, Latin and full-width.
 
@@ -192,15 +191,6 @@ _BYLINE = re.compile(r"^(?:By|BY|Von|Par|Por|Di|Door)\s+(?:[A-Z][\w'’.-]*[\s,]
 # leading gap would make the main one scan every line at every offset
 _CREDIT = re.compile(r".{0,80}(?:\||/|©|photo:|image:|credit:)\s*(?:getty images|shutterstock|istock(?:photo)?|alamy|"
                      r"unsplash|pexels)\b.{0,40}", re.I)
-# the first three characters of every alternative of _BOILERPLATE_LINE, lower-cased (a test checks
-# them against the pattern): a line whose ASCII start is none of them cannot match. A set lookup is
-# ~0.1 µs; the pattern tries its ~50 alternatives one by one (~1.4 µs a line)
-_STOCK_HEADS = frozenset([
-    "adv", "anz", "pub", "rek", "sto", "sha", "rea", "see", "rel", "mor", "rec", "cli", "tap", "sig", "sub", "reg",
-    "fol", "lik", "twe", "ema", "e-m", "pri", "fac", "twi", "lin", "wha", "pin", "red", "fli", "cop", "pho", "ima",
-    "pic", "vid", "ill", "gra", "get", "reu", "ap ", "afp", "shu", "ist", "als", "all", "loa", "ple", "com", "lea",
-    "pos", "ski", "bac", "top", "pre", "nex", "thi", "upd", "lis", "we ",
-])
 
 
 def _top_branches(pattern: str) -> list[str]:

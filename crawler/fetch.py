@@ -121,7 +121,6 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
 
 
-
 def without_fragment(url: httpx.URL) -> httpx.URL:
     """``url`` without its ``#fragment`` (never sent); ``url`` itself when it has none.
 
@@ -129,6 +128,7 @@ def without_fragment(url: httpx.URL) -> httpx.URL:
     httpx percent-encodes a ``#`` anywhere else, so one in the string starts the fragment.
     """
     return url.copy_with(fragment=None) if "#" in str(url) else url
+
 
 async def fetch_hop(
     client: httpx.AsyncClient,
