@@ -20,6 +20,8 @@ Times are wall-clock seconds since the epoch (UTC), always passed in as
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,7 @@ __all__ = [
     "Recorded",
     "RobotsEntry",
     "RunInfo",
+    "SpooledChanges",
     "StateStatistics",
     "StateStore",
     "UrlChange",
@@ -193,6 +196,35 @@ class UrlChange:
     kind: ChangeKind
     before: str | None
     after: str | None
+
+
+class SpooledChanges:
+    """URL changes kept in a temporary file, read again at each iteration (none held in memory).
+
+    :meth:`StateStore.spooled_changes` fills one; iterate it as often as needed (one
+    iteration at a time: they share the file) and close it, or use it as a context manager.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+
+    def add(self, change: UrlChange) -> None:
+        self._file.write(json.dumps([change.url, change.kind, change.before, change.after],
+                                    ensure_ascii=False).encode("utf-8") + b"\n")
+
+    def __iter__(self) -> Iterator[UrlChange]:
+        self._file.seek(0)
+        for line in self._file:
+            yield UrlChange(*json.loads(line))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> SpooledChanges:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,11 +390,9 @@ class StateStore(Protocol):
         """The paths of documents first seen after run ``run_id``, sorted."""
         ...
 
-    def iter_changes(self, run_id: int | None) -> Iterator[UrlChange]:
-        """The URL changes of :meth:`changes_since`, in URL order, one at a time (none held in memory).
-
-        The store stays busy until the iterator is exhausted or closed.
-        """
+    def spooled_changes(self, run_id: int | None) -> SpooledChanges:
+        """The URL changes of :meth:`changes_since`, in URL order, read now in one snapshot into a
+        temporary file (none held in memory); the store is free again when this returns."""
         ...
 
     def robots_get(self, origin: str) -> RobotsEntry | None: ...

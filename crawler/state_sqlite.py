@@ -24,12 +24,11 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from crawler import schema
 from crawler.errors import StateError
@@ -53,8 +52,8 @@ from crawler.state import (
     Recorded,
     RobotsEntry,
     RunInfo,
+    SpooledChanges,
     StateStatistics,
-    UrlChange,
     UrlState,
     url_changes,
 )
@@ -362,7 +361,8 @@ class SqliteStateStore:
         return {url: verdict for url, verdict in rows}
 
     def changes_since(self, run_id: int | None) -> Changes:
-        return Changes(new_documents=self.new_documents_since(run_id), urls=tuple(self.iter_changes(run_id)))
+        with self.spooled_changes(run_id) as changes:
+            return Changes(new_documents=self.new_documents_since(run_id), urls=tuple(changes))
 
     def new_documents_since(self, run_id: int | None) -> tuple[str, ...]:
         after = -1 if run_id is None else run_id
@@ -371,11 +371,9 @@ class SqliteStateStore:
                 "SELECT path FROM documents WHERE first_run > ? OR (first_run IS NULL AND first_seen > ?) "
                 "ORDER BY path", (after, self._finished_at(c, after))))
 
-    def iter_changes(self, run_id: int | None) -> Iterator[UrlChange]:
-        # read in one snapshot into a temporary file, then handed out from it: nothing held in RAM,
-        # and the store is free again before the first change is handed out
+    def spooled_changes(self, run_id: int | None) -> SpooledChanges:
         after = -1 if run_id is None else run_id
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the reader below)
+        spooled = SpooledChanges()
         try:
             with self._read() as c:
                 rows = c.execute(
@@ -390,12 +388,11 @@ class SqliteStateStore:
                 for url, *rest in rows:
                     before = None if rest[0] is None else CaptureSummary(*rest[0:4])
                     for change in url_changes(url, before, CaptureSummary(*rest[4:8])):
-                        spool.write(json.dumps([change.url, change.kind, change.before, change.after], ensure_ascii=False).encode("utf-8") + b"\n")
-            spool.seek(0)
+                        spooled.add(change)
         except BaseException:
-            spool.close()
+            spooled.close()
             raise
-        return _changes_from(spool)
+        return spooled
 
     @staticmethod
     def _finished_at(c: sqlite3.Connection, run_id: int) -> float:
@@ -432,8 +429,3 @@ class SqliteStateStore:
 def _json(value: Mapping[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(dict(value), sort_keys=True, ensure_ascii=False)
 
-
-def _changes_from(spool: IO[bytes]) -> Iterator[UrlChange]:
-    with spool:
-        for line in spool:
-            yield UrlChange(*json.loads(line))

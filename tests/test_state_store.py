@@ -298,11 +298,13 @@ def test_changes_since(store: SqliteStateStore) -> None:
     ]
     assert [c.url for c in changes.of_kind("gone")] == [A]
     assert store.changes_since(run2).urls == ()
-    # streamed: read at the call, then handed out with the store free (and even closed) meanwhile
-    streamed = store.iter_changes(run1)
-    first_change = next(streamed)
-    assert store.last_runs(1)[0].id == run2
-    assert (first_change, *streamed) == changes.urls
+    # spooled: read at the call, then handed out with the store free meanwhile, as often as asked
+    with store.spooled_changes(run1) as spooled:
+        streamed = iter(spooled)
+        first_change = next(streamed)
+        assert store.last_runs(1)[0].id == run2
+        assert (first_change, *streamed) == changes.urls
+        assert tuple(spooled) == changes.urls
     assert store.new_documents_since(run1) == ("002.txt",)
 
     run3 = store.start_run(now=T0 + 14 * DAY, pid=1, host="h")

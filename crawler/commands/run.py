@@ -136,19 +136,20 @@ def run(args: argparse.Namespace) -> int:
             del asked
             requests.clear()    # what is left to do needs neither: free them before the changes are read
             before.clear()
-            # the changes are streamed, twice (a first run with the sites down lists every URL)
+            # the changes wait in a temporary file (a first run with the sites down lists every URL)
             since = _previous_run(store, run_id)
-            kinds = collections.Counter(c.kind for c in store.iter_changes(since))
+            changes = store.spooled_changes(since)
+            kinds = collections.Counter(c.kind for c in changes)
             code = (exitcodes.INTERRUPTED if result.partial
                     else exitcodes.ATTENTION if attention or kinds["gone"] or kinds["moved"]
                     else exitcodes.OK)
             store.finish_run(run_id, now=time.time() + offset, counts=_counts(result, due_count), exit_status=code)
             new_documents = store.new_documents_since(since)
-            changes = store.iter_changes(since)     # read now; handed out after the store is closed
         finally:
             store.close()
-    _print(result, new_documents, changes, len(new_documents) + kinds.total(), due=due_count, as_json=args.json,
-           elapsed=time.monotonic() - started, code=code)
+    with changes:
+        _print(result, new_documents, changes, len(new_documents) + kinds.total(), due=due_count,
+               as_json=args.json, elapsed=time.monotonic() - started, code=code)
     return code
 
 
