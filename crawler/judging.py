@@ -1,14 +1,16 @@
 """One URL judged: its snapshot read again from the corpus, the final body examined, the verdict.
 
 Pure but for reading the corpus file of a snapshot. A run judges in processes of its own
-(:class:`concurrent.futures.ProcessPoolExecutor`, ``spawn``) whose entry points are here,
-not in :mod:`crawler.pipeline`: a judging process imports this module and what judging
-needs, never trio, httpx or the WARC writer (about 0.3 s of CPU less for each process).
+(:mod:`crawler.judge_pool`) that run :func:`serve` from here, not from :mod:`crawler.pipeline`:
+a judging process imports this module and what judging needs, never trio, httpx or the WARC
+writer (about 0.3 s of CPU less for each process).
 """
 
 from __future__ import annotations
 
-import signal
+import os
+import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,9 +19,10 @@ from crawler.config import Config
 from crawler.corpus import CitedUrl, load_document
 from crawler.documents import Document
 from crawler.evaluate import BodyFindings, examine_body, kind_of, snapshot_of, url_input
+from crawler.frames import encode_frame, read_frame
 from crawler.outcomes import FetchResult, Outcome
 
-__all__ = ["judge_one", "worker_init", "worker_judge"]
+__all__ = ["judge_one", "serve"]
 
 
 def _load_body(root: str | None, doc: Document) -> str | None:
@@ -51,18 +54,27 @@ def judge_one(config: Config, root: str | None, cited: CitedUrl, docs: Sequence[
 
 # -- a judging process ------------------------------------------------------------------------------
 
-_worker_config: Config | None = None
-_worker_root: str | None = None
+def serve() -> None:
+    """A judging process: frames in on stdin, frames out on stdout, until stdin ends.
 
-
-def worker_init(config: Config, root: str | None) -> None:
-    """A judging process's initializer: the run's configuration and corpus root."""
-    global _worker_config, _worker_root
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it drains, then stops us)
-    _worker_config, _worker_root = config, root
-
-
-def worker_judge(cited: CitedUrl, docs: Sequence[Document], result: FetchResult) -> UrlVerdict:
-    """Judge one URL in a judging process (:func:`worker_init` ran first)."""
-    assert _worker_config is not None
-    return judge_one(_worker_config, _worker_root, cited, docs, result)
+    The first frame is ``(config, root)``; each next one a job ``(id, cited, docs, result)``,
+    answered by ``(id, True, verdict)``, or ``(id, False, traceback)`` when judging raised.
+    Anything printed goes to stderr: stdout carries frames only. (SIGINT is ignored by the
+    boot code, before any import: :mod:`crawler.judge_pool`.)
+    """
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    inp = sys.stdin.buffer
+    config, root = read_frame(inp)
+    while True:
+        try:
+            job, cited, docs, result = read_frame(inp)
+        except EOFError:
+            return
+        reply: tuple[int, bool, UrlVerdict | str]
+        try:
+            reply = (job, True, judge_one(config, root, cited, docs, result))
+        except Exception:
+            reply = (job, False, traceback.format_exc())
+        out.write(encode_frame(reply))
+        out.flush()

@@ -24,13 +24,12 @@ the writer only ever leaves whole records behind.
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +49,8 @@ from crawler.config import BudgetConfig, Config
 from crawler.corpus import CitedUrl, ScanResult
 from crawler.crawl import Crawler, CrawlRequest, CrawlStatistics
 from crawler.evaluate import document_input
-from crawler.judging import judge_one, worker_init, worker_judge
+from crawler.judge_pool import JudgeGone, JudgePool, open_judge_pool
+from crawler.judging import judge_one
 from crawler.outcomes import FetchResult, Outcome
 from crawler.schedule import RecrawlPolicy
 from crawler.state import Capture, StateStore, WarcRef
@@ -97,6 +97,8 @@ def warcinfo_of(config: Config) -> list[tuple[str, str]]:
 DETACH_MAX_BYTES = 8 << 20
 #: below this many requests, starting judging processes costs more than it saves
 POOL_MIN_REQUESTS = 100
+#: results in flight per judging process (sent, being judged, or waiting in its pipe)
+JOBS_PER_JUDGE = 4
 
 def _detached(result: FetchResult) -> FetchResult | None:
     """A copy of ``result`` that pickles: the final body in memory, earlier hops' bodies empty."""
@@ -111,20 +113,34 @@ class _Judge:
     """Turns fetch results into verdicts: in judging processes (both cores) or a worker thread.
 
     Extraction and comparison are CPU work under the GIL: in a thread they compete with
-    the event loop for one core. Processes get the result with its final body copied
-    (a few hundred KB at most) and read snapshots from the corpus themselves.
+    the event loop for one core. Processes (:mod:`crawler.judge_pool`, started by
+    :meth:`running`) get the result with its final body copied (a few hundred KB at most)
+    and read snapshots from the corpus themselves.
     """
 
-    def __init__(self, config: Config, scan: ScanResult, *, workers: int = 1, examine: bool = True) -> None:
+    def __init__(self, config: Config, scan: ScanResult, *, workers: int = 1, examine: bool = True,
+                 note: Callable[[str], None] = lambda message: None) -> None:
         self.config = config
         self.scan = scan
         self.root = scan.root
         self.examine = examine
         self.workers = workers if examine else 1
-        self._pool: ProcessPoolExecutor | None = None
-        if self.workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=worker_init, initargs=(config, scan.root))
+        self._note = note
+        self._pool: JudgePool | None = None
+        self._gone: set[str] = set()           # why judging processes ended, each told once
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The judging processes, for the body of the ``async with`` (none for one worker)."""
+        if self.workers <= 1:
+            yield
+            return
+        async with open_judge_pool(self.workers, self.config, self.root) as pool:
+            self._pool = pool
+            try:
+                yield
+            finally:
+                self._pool = None
 
     def cited(self, url: str) -> CitedUrl:
         """``url``'s citations (none for a URL the corpus does not cite, e.g. a redirect's target)."""
@@ -142,33 +158,16 @@ class _Judge:
         copy = _detached(result) if self._pool is not None and result.outcome == Outcome.OK else None
         if copy is None or self._pool is None:
             return await trio.to_thread.run_sync(self.judge, result, url, cited)
-        future = self._pool.submit(worker_judge, cited, self.scan.snapshots(url), copy)
-        return await _wait_for(future)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-
-async def _wait_for(future: Future[UrlVerdict]) -> UrlVerdict:
-    """The result of a judging process's future, waited for on the event loop (no thread per wait).
-
-    The pool's own thread completes the future; its callback hands the wake-up to trio with
-    ``run_sync_soon``, the one thread-safe way into a running loop.
-    """
-    done = trio.Event()
-    token = trio.lowlevel.current_trio_token()
-
-    def wake(_: Future[UrlVerdict]) -> None:
         try:
-            token.run_sync_soon(done.set)
-        except trio.RunFinishedError:       # the run ended (cancelled) before the verdict came
-            pass
-
-    future.add_done_callback(wake)
-    await done.wait()
-    return future.result()
+            return await self._pool.judge(cited, self.scan.snapshots(url), copy)
+        except JudgeGone as exc:
+            # archived all the same: reported as fetched, not compared (`citecrawl compare` can judge it later)
+            if exc.why not in self._gone:
+                self._gone.add(exc.why)
+                self._note(f"{exc.why}; its pages are archived but not compared")
+            verdict = judge_one(self.config, self.root, cited, (), result, examine=False)
+            notes = (*verdict.evidence.notes, f"not judged: {exc.why}")
+            return replace(verdict, evidence=replace(verdict.evidence, notes=notes))
 
 
 def _metadata(result: FetchResult, cited: CitedUrl | None) -> list[tuple[str, str]]:
@@ -248,17 +247,14 @@ async def run_pipeline(
         judge_workers = config.extract.workers or os.cpu_count() or 1
         if len(requests) < POOL_MIN_REQUESTS:
             judge_workers = 1
-    judge = _Judge(config, scan, workers=judge_workers, examine=examine)
+    judge = _Judge(config, scan, workers=judge_workers, examine=examine, note=display.note)
+    spool = ReportSpool(Path(config.collection.out), scan.url_index(), previous=previous)  # report order: the corpus's
     try:
-        spool = ReportSpool(Path(config.collection.out), scan.url_index(), previous=previous)  # report order: the corpus's
-        try:
-            return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
-                                      display=display, transport=transport, write_warcs=write_warcs,
-                                      carry_over=carry_over, budget=budget, wall_clock=wall_clock)
-        finally:
-            spool.close()
+        return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
+                                  display=display, transport=transport, write_warcs=write_warcs,
+                                  carry_over=carry_over, budget=budget, wall_clock=wall_clock)
     finally:
-        judge.close()
+        spool.close()
 
 
 async def _run_spooled(
@@ -294,8 +290,9 @@ async def _run_spooled(
             return None
         return CaptureRef(prev.target_uri, prev.record_id, prev.date, prev.payload_digest)
 
-    # judging runs beside the next results' archiving: up to two results per judging process at once
-    judging = trio.Semaphore(2 * judge.workers if judge.workers > 1 else 1)
+    # judging runs beside the next results' archiving: a few results per judging process at once, so
+    # a process finds its next job waiting when it sends a verdict back
+    judging = trio.Semaphore(JOBS_PER_JUDGE * judge.workers if judge.workers > 1 else 1)
 
     async def finish(result: FetchResult, written: CaptureResult | None, cited: CitedUrl) -> None:
         """Judge one archived result, then record it (on the event loop: the store is not thread-safe)."""
@@ -374,22 +371,23 @@ async def _run_spooled(
                 work.start_soon(consume, receive, writer)
             helpers.cancel_scope.cancel()
 
-    if write_warcs:
-        for fixed in await trio.to_thread.run_sync(lambda: recover(out / "warcs", index_dir=out / "indexes")):
-            display.note(f"recovered {fixed}")
-    display.start(len(requests))
     warc_files: tuple[Path, ...] = ()
-    with trio.CancelScope() as everything:
+    async with judge.running():         # the judging processes start first: they import while we go on
         if write_warcs:
-            async with open_warc_writer(
-                out / "warcs", prefix=config.warc.prefix, gzip_level=config.warc.gzip_level,
-                rollover_bytes=config.warc.rollover_bytes, digest=config.warc.digest,  # type: ignore[arg-type]
-                warcinfo=warcinfo_of(config), index_dir=out / "indexes", earlier_capture=earlier,
-            ) as writer:
-                await crawl(writer)
-            warc_files = writer.closed_files
-        else:
-            await crawl(None)
+            for fixed in await trio.to_thread.run_sync(lambda: recover(out / "warcs", index_dir=out / "indexes")):
+                display.note(f"recovered {fixed}")
+        display.start(len(requests))
+        with trio.CancelScope() as everything:
+            if write_warcs:
+                async with open_warc_writer(
+                    out / "warcs", prefix=config.warc.prefix, gzip_level=config.warc.gzip_level,
+                    rollover_bytes=config.warc.rollover_bytes, digest=config.warc.digest,  # type: ignore[arg-type]
+                    warcinfo=warcinfo_of(config), index_dir=out / "indexes", earlier_capture=earlier,
+                ) as writer:
+                    await crawl(writer)
+                warc_files = writer.closed_files
+            else:
+                await crawl(None)
     display.stop()
     if everything.cancelled_caught:
         interrupted = True
