@@ -48,9 +48,12 @@ __all__ = ["CLOSE_GRACE", "JudgeGone", "JudgePool", "JudgingError", "open_judge_
 #: seconds a judging process gets to end after its stdin closed, before it is killed
 CLOSE_GRACE = 10.0
 
-#: a judging process: import the same ``crawler`` as this process, then serve
-_BOOT = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); sys.path.insert(0, {top!r}); "
-         "from crawler.judging import serve; serve()")
+#: how much nicer than the run a judging process is (``os.nice``): the event loop's latency is every
+#: host's turnaround, and judging is batch work with a bounded queue, so judging yields the CPU to it
+JUDGE_NICENESS = 10
+#: a judging process: nicer, deaf to Ctrl-C, the same ``crawler`` as this process; then serve
+_BOOT = ("import os, signal, sys; os.nice({nice}); signal.signal(signal.SIGINT, signal.SIG_IGN); "
+         "sys.path.insert(0, {top!r}); from crawler.judging import serve; serve()")
 #: the folder holding this ``crawler`` package
 _TOP = os.path.dirname(os.path.dirname(os.path.abspath(crawler.__file__)))
 
@@ -154,7 +157,7 @@ async def _read(worker: _Worker) -> None:
 
 
 async def _start(config: Config, root: str | None) -> _Worker:
-    process = await trio.lowlevel.open_process([sys.executable, "-c", _BOOT.format(top=_TOP)],
+    process = await trio.lowlevel.open_process([sys.executable, "-c", _BOOT.format(nice=JUDGE_NICENESS, top=_TOP)],
                                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     worker = _Worker(process)
     assert process.stdin is not None

@@ -15,7 +15,7 @@ from archive.exchange import CapturedRequest, CapturedResponse, Exchange, Timing
 from crawler.config import Config
 from crawler.documents import Citation
 from crawler.frames import MAX_FRAME_BYTES, FrameBuffer, FrameError, encode_frame, read_frame
-from crawler.judge_pool import JudgeGone, JudgingError, open_judge_pool
+from crawler.judge_pool import JUDGE_NICENESS, JudgeGone, JudgingError, open_judge_pool
 from crawler.judging import judge_one
 from crawler.outcomes import FetchResult, Outcome
 from crawler.scanstore import CitedUrl
@@ -85,6 +85,10 @@ async def test_the_processes_give_the_verdicts_judged_here() -> None:
             for i, url in enumerate(urls):
                 nursery.start_soon(one, i, url)
         pids = pool.pids
+        # both have judged (jobs go to the least busy), so both are past their boot line by now:
+        # judging yields the CPU to the event loop (the kernel caps niceness at 19)
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [min(19, mine + JUDGE_NICENESS)] * 2
     assert [got[i] for i in range(len(urls))] == expected
     assert {str(v.verdict) for v in expected} == {"unchanged", "minor_changes"}   # both paths of the verdict
     for pid in pids:                                   # ended and reaped when the pool closed
