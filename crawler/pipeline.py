@@ -152,14 +152,15 @@ class _Judge:
                          examine=self.examine)
 
     async def judge_async(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict:
-        url = result.url
-        if not self.examine:            # the outcome alone: a few microseconds, no thread
-            return self.judge(result, url, cited)
-        copy = _detached(result) if self._pool is not None and result.outcome == Outcome.OK else None
+        docs = self.scan.snapshots(result.url)
+        if not self.examine or result.outcome != Outcome.OK or not result.hops:
+            # no body to read (a capture-only run, a failure): the outcome decides, in microseconds
+            return judge_one(self.config, self.root, cited, docs, result, examine=self.examine)
+        copy = _detached(result) if self._pool is not None else None
         if copy is None or self._pool is None:
-            return await trio.to_thread.run_sync(self.judge, result, url, cited)
+            return await trio.to_thread.run_sync(judge_one, self.config, self.root, cited, docs, result)
         try:
-            return await self._pool.judge(cited, self.scan.snapshots(url), copy)
+            return await self._pool.judge(cited, docs, copy)
         except JudgeGone as exc:
             # archived all the same: reported as fetched, not compared (`citecrawl compare` can judge it later)
             if exc.why not in self._gone:

@@ -28,8 +28,8 @@ PAGE = ("<html><head><title>Harbour lights return</title></head><body><article><
 
 def _result(url: str, body: bytes = PAGE) -> FetchResult:
     exchange = Exchange(
-        request=CapturedRequest("GET", url, "/", "HTTP/1.1", (("Host", "example.org"),)),
-        response=CapturedResponse("HTTP/1.1", 200, "OK", (("Content-Type", "text/html; charset=utf-8"),)),
+        request=CapturedRequest("GET", url, "/", "HTTP/1.1", ((b"Host", b"example.org"),)),
+        response=CapturedResponse("HTTP/1.1", 200, "OK", ((b"Content-Type", b"text/html; charset=utf-8"),)),
         date=datetime(2026, 1, 2, tzinfo=UTC), peer_ip=None, timings=Timings(0.0, 0.1, 0.2),
         body=io.BytesIO(body), body_length=len(body))
     return FetchResult(url, "page", Outcome.OK, status=200, final_url=url, hops=(exchange,))
