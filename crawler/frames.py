@@ -24,7 +24,14 @@ MAX_FRAME_BYTES = 64 << 20
 
 
 class FrameError(Exception):
-    """The stream broke the framing (a length over :data:`MAX_FRAME_BYTES`, or cut mid-frame)."""
+    """The stream broke the framing: a length over :data:`MAX_FRAME_BYTES`, a cut frame, or bytes that do not unpickle."""
+
+
+def _loads(payload: bytes | bytearray) -> Any:
+    try:
+        return pickle.loads(payload)
+    except Exception as exc:        # unpickling raises almost anything on bytes that are not a pickle
+        raise FrameError(f"a frame that does not unpickle ({type(exc).__name__}: {exc})") from exc
 
 
 def encode_frame(obj: Any) -> bytes:
@@ -52,7 +59,7 @@ class FrameBuffer:
             end = start + 4 + length
             if len(view) < end:
                 break
-            out.append(pickle.loads(view[start + 4:end]))
+            out.append(_loads(view[start + 4:end]))
             start = end
         if start:
             del self._data[:start]
@@ -77,4 +84,4 @@ def read_frame(stream: IO[bytes]) -> Any:
     payload = stream.read(length)
     if len(payload) < length:
         raise FrameError(f"the stream ended {length - len(payload)} bytes before the end of a frame")
-    return pickle.loads(payload)
+    return _loads(payload)

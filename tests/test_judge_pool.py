@@ -55,6 +55,11 @@ def test_a_frame_announcing_too_many_bytes_is_refused() -> None:
         FrameBuffer().feed((MAX_FRAME_BYTES + 1).to_bytes(4, "big") + b"x")
 
 
+def test_bytes_that_are_not_a_pickle_are_a_frame_error() -> None:
+    with pytest.raises(FrameError, match="does not unpickle"):
+        FrameBuffer().feed((5).to_bytes(4, "big") + b"hello")
+
+
 def test_read_frame_tells_a_clean_end_from_a_cut_frame() -> None:
     frame = encode_frame(["one"])
     assert read_frame(io.BytesIO(frame)) == ["one"]
