@@ -79,3 +79,21 @@ def test_bench_ab_alternates_two_checkouts(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_ab.py"), "--before", str(tmp_path)],
                          capture_output=True, text=True, cwd=REPO, timeout=60)
     assert bad.returncode == 2 and "is not a citecrawl checkout" in bad.stderr
+
+
+def test_a_measured_child_reports_its_own_peak_rss_not_the_bench_s(tmp_path: Path) -> None:
+    """Linux starts a forked child's peak RSS at its parent's: the bench, grown large, must not set the floor."""
+    probe = f"""
+import runpy, sys
+from pathlib import Path
+bench = runpy.run_path({str(REPO / "scripts" / "bench")!r}, run_name="probe")
+ballast = bytearray(300 << 20)
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1
+row = bench["measured"]([sys.executable, "-c", "pass"], cwd=Path({str(tmp_path)!r}), log=Path({str(tmp_path)!r}) / "log")
+print(row["rc"], row["peak_rss_mb"])
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rc, peak = proc.stdout.split()
+    assert rc == "0" and float(peak) < 100, peak      # an idle interpreter, not the 300 MB of its grandparent
