@@ -166,7 +166,7 @@ class _Judge:
             if exc.why not in self._gone:
                 self._gone.add(exc.why)
                 self._note(f"{exc.why}; its pages are archived but not compared")
-            verdict = judge_one(self.config, self.root, cited, (), result, examine=False)
+            verdict = judge_one(self.config, self.root, cited, docs, result, examine=False)
             notes = (*verdict.evidence.notes, f"not judged: {exc.why}")
             return replace(verdict, evidence=replace(verdict.evidence, notes=notes))
 
