@@ -243,6 +243,17 @@ class ReportSpool:
         self._add(index, verdict)
         return True
 
+    def expects_at(self, index: int) -> bool:
+        """True when the report's URL at place ``index`` is not spooled yet."""
+        return self._offsets[index] < 0
+
+    def add_at(self, index: int, verdict: UrlVerdict) -> None:
+        """Spool the records of the report's URL at place ``index``, which the caller knows (it is
+        iterating the report's URLs in order): no lookup of the URL's place. Each URL once."""
+        if self._offsets[index] >= 0:
+            raise ValueError(f"{verdict.url}: already in the report")
+        self._add(index, verdict)
+
     def add_url(self, verdict: UrlVerdict) -> None:
         """Spool the records of one of the report's URLs; each URL once."""
         index = self.verdicts.position(verdict.url)

@@ -25,7 +25,7 @@ import itertools
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -33,7 +33,7 @@ from typing import TypeVar
 from crawler.corpuswalk import iter_corpus_files
 from crawler.documents import Citation, Document, ParsedDocument, Problem, parse_document
 from crawler.errors import UsageError
-from crawler.scanstore import CitedUrl, ScanStore, ScanUrls
+from crawler.scanstore import PAGE_ROWS, CitedUrl, ScanStore, ScanUrls
 from crawler.urls import SkippedUrl, clean_url
 
 __all__ = [
@@ -95,6 +95,12 @@ class ScanResult:
     def snapshots(self, url: str) -> list[Document]:
         """The documents that are snapshots of ``url`` (cited as ``originalUrl``/``webUrl``, or by title)."""
         return self._store.snapshots(url)
+
+    def cited_urls(self, *, keep: Callable[[int], bool] = lambda place: True, page_rows: int = PAGE_ROWS,
+                   ) -> Iterator[tuple[int, CitedUrl, list[Document]]]:
+        """``(place, citations, snapshots)`` of each cited URL whose place (0 first) ``keep`` accepts, in order,
+        ``page_rows`` URLs a query."""
+        return self._store.cited_urls(keep=keep, page_rows=page_rows)
 
     def citations_of(self, documents: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
         """``(url, role)`` of what each of ``documents`` cites, in corpus order."""

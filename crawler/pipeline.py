@@ -146,11 +146,6 @@ class _Judge:
         """``url``'s citations (none for a URL the corpus does not cite, e.g. a redirect's target)."""
         return self.scan.cited(url) or CitedUrl(url, ())
 
-    def judge(self, result: FetchResult | None, url: str, cited: CitedUrl | None = None) -> UrlVerdict:
-        """``url``'s verdict; ``cited``: its citations when the caller has looked them up already."""
-        return judge_one(self.config, self.root, cited or self.cited(url), self.scan.snapshots(url), result,
-                         examine=self.examine)
-
     async def judge_async(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict:
         docs = self.scan.snapshots(result.url)
         if not self.examine or result.outcome != Outcome.OK or not result.hops:
@@ -393,12 +388,14 @@ async def _run_spooled(
     if everything.cancelled_caught:
         interrupted = True
 
-    # URLs not asked for keep last run's verdict; asked for but not finished are pending
-    for url in spool.verdicts.missing():
-        v = judge.judge(None, url)
+    # URLs not asked for keep last run's verdict; asked for but not finished are pending (the
+    # report's places are the scan's: its URLs are read in order, a page at a time)
+    for place, cited, docs in scan.cited_urls(keep=spool.expects_at):
+        url = cited.url
+        v = judge_one(config, scan.root, cited, docs, None)
         if url not in requested and carry_over and url in carry_over:
             v = _last_verdict_stands(v, carry_over[url], NOT_DUE)
-        spool.add_url(v)
+        spool.add_at(place, v)
     problems = {p.path: p.message for p in scan.problems if p.kind in UNREADABLE_KINDS}
     for d in scan.documents:
         spool.add_document(judge_document(document_input(d, problems), spool.verdicts))

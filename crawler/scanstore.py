@@ -242,6 +242,32 @@ class ScanStore:
         return _documents(self.query(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE snapshot_url = ? ORDER BY seq",
                                      (url,)))
 
+    def cited_urls(self, *, keep: Callable[[int], bool] = lambda place: True, page_rows: int = PAGE_ROWS,
+                   ) -> Iterator[tuple[int, CitedUrl, list[Document]]]:
+        """``(place, citations, snapshot documents)`` of every cited URL whose place ``keep`` accepts, in order.
+
+        A page of URLs at a time, with one query for the page's citations and one for its
+        snapshots: what :meth:`cited` and :meth:`snapshots` give for one URL, without their
+        two point queries a URL (a run reporting 100,000 URLs it did not fetch made 300,000).
+        ``keep`` is asked as each page is read, so it may change while the caller iterates.
+        """
+        for rows in self.pages("urls", "url", size=page_rows):
+            wanted = [(seq - 1, url) for seq, url in rows if keep(seq - 1)]
+            if not wanted:
+                continue
+            urls = [url for _, url in wanted]
+            marks = ", ".join("?" * len(urls))
+            citations: dict[str, list[Citation]] = {url: [] for url in urls}
+            for row in self.query(f"SELECT url, {_CITATION_COLUMNS} FROM citations WHERE url IN ({marks}) "
+                                  "ORDER BY seq", urls):
+                citations[row[0]].append(Citation(*row[1:]))
+            snapshots: dict[str, list[Document]] = {}
+            for doc in _documents(self.query(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE snapshot_url IN "
+                                             f"({marks}) ORDER BY seq", urls)):
+                snapshots.setdefault(doc.snapshot_url or "", []).append(doc)
+            for place, url in wanted:
+                yield place, CitedUrl(url, tuple(citations[url])), snapshots.get(url, [])
+
     def citations_of(self, documents: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
         """``(url, role)`` of each of ``documents``' citations, in corpus order (documents citing nothing left out)."""
         out: dict[str, list[tuple[str, str]]] = {}

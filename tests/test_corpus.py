@@ -245,6 +245,20 @@ def test_example_corpus_shows_every_shape_and_a_title_link() -> None:
     assert seed_urls <= {u.url for u in result.urls}
 
 
+def test_cited_urls_in_pages_agree_with_one_url_lookups() -> None:
+    """The paged read a run's report uses gives, URL by URL, what cited() and snapshots() give."""
+    with scan([EXAMPLE]) as result:
+        urls = [u.url for u in result.urls]
+        assert len(urls) > 7 and any(result.snapshots(u) for u in urls)   # title-linked snapshots among them
+        got = list(result.cited_urls(page_rows=3))          # several pages, a part-page at the end
+        assert [place for place, _, _ in got] == list(range(len(urls)))
+        for place, cited, docs in got:
+            assert cited == result.cited(urls[place]) and docs == result.snapshots(urls[place])
+        skipped = {1, 4, 5}
+        assert [place for place, _, _ in result.cited_urls(keep=lambda p: p not in skipped, page_rows=3)] == \
+            [p for p in range(len(urls)) if p not in skipped]
+
+
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout")
 def test_seeds() -> None:
     result = scan([SEEDS])
