@@ -91,6 +91,7 @@ class UrlIndex(Protocol):
 
     def __len__(self) -> int: ...
     def position(self, url: str) -> int | None: ...
+    def positions(self, urls: Iterable[str]) -> dict[str, int]: ...
     def __iter__(self) -> Iterator[str]: ...
 
 
@@ -109,6 +110,9 @@ class ListedUrls:
 
     def position(self, url: str) -> int | None:
         return self._position.get(url)
+
+    def positions(self, urls: Iterable[str]) -> dict[str, int]:
+        return {url: self._position[url] for url in urls if url in self._position}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._position)
@@ -132,6 +136,12 @@ class SpooledVerdicts(Mapping[str, Verdict]):
     def position(self, url: str) -> int | None:
         """``url``'s place in the report, ``None`` when it is not one of the report's URLs."""
         return self._index.position(url)
+
+    def of(self, urls: Iterable[str]) -> dict[str, Verdict]:
+        """The verdicts of those of ``urls`` spooled so far, their places looked up together
+        (a document's roll-up asks for a dozen URLs: one query for a batch of documents)."""
+        codes = self._codes
+        return {url: _VERDICTS[codes[n]] for url, n in self._index.positions(urls).items() if codes[n] >= 0}
 
     def missing(self) -> Iterator[str]:
         """The report's URLs not spooled yet, in report order (adding them while iterating is fine)."""

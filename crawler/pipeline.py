@@ -24,6 +24,7 @@ the writer only ever leaves whole records behind.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import signal
 import socket
@@ -397,8 +398,11 @@ async def _run_spooled(
             v = _last_verdict_stands(v, carry_over[url], NOT_DUE)
         spool.add_at(place, v)
     problems = {p.path: p.message for p in scan.problems if p.kind in UNREADABLE_KINDS}
-    for d in scan.documents:
-        spool.add_document(judge_document(document_input(d, problems), spool.verdicts))
+    documents = iter(scan.documents)
+    while batch := list(itertools.islice(documents, 500)):     # their URLs' verdicts looked up a batch at a time
+        verdicts = spool.verdicts.of({u for d in batch for u in (*d.urls, d.snapshot_url) if u})
+        for d in batch:
+            spool.add_document(judge_document(document_input(d, problems), verdicts))
     for path, msg in problems.items():
         spool.add_document(judge_document(_unreadable(path, msg), spool.verdicts))
     reports, summary = spool.finish(generated=datetime.now(UTC), partial=interrupted)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
@@ -284,6 +284,16 @@ class ScanStore:
         rows = self.query("SELECT seq FROM urls WHERE url = ?", (url,))
         return int(rows[0][0]) - 1 if rows else None
 
+    def url_positions(self, urls: Iterable[str]) -> dict[str, int]:
+        """The places of those of ``urls`` that are cited, looked up 500 to a query."""
+        wanted = list(urls)
+        out: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            out.update((url, int(seq) - 1) for url, seq in
+                       self.query(f"SELECT url, seq FROM urls WHERE url IN ({', '.join('?' * len(part))})", part))
+        return out
+
     def url_strings(self) -> Iterator[str]:
         """Every cited URL in first-cited order, without its citations."""
         for rows in self.pages("urls", "url", size=PAGE_ROWS * 8):
@@ -342,6 +352,9 @@ class ScanUrls:
 
     def position(self, url: str) -> int | None:
         return self._store.url_position(url)
+
+    def positions(self, urls: Iterable[str]) -> dict[str, int]:
+        return self._store.url_positions(urls)
 
     def __iter__(self) -> Iterator[str]:
         return self._store.url_strings()

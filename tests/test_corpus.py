@@ -254,6 +254,9 @@ def test_cited_urls_in_pages_agree_with_one_url_lookups() -> None:
         assert [place for place, _, _ in got] == list(range(len(urls)))
         for place, cited, docs in got:
             assert cited == result.cited(urls[place]) and docs == result.snapshots(urls[place])
+        index = result.url_index()
+        assert index.positions([*reversed(urls), "https://not.cited.example/"]) == {u: n for n, u in enumerate(urls)}
+        assert [index.position(u) for u in urls] == list(range(len(urls)))
         skipped = {1, 4, 5}
         assert [place for place, _, _ in result.cited_urls(keep=lambda p: p not in skipped, page_rows=3)] == \
             [p for p in range(len(urls)) if p not in skipped]

@@ -230,6 +230,19 @@ def test_spool_adds_an_expected_url_once_and_skips_the_rest(tmp_path: Path) -> N
         assert list(spool.verdicts) == [urls[1].url] and list(spool.verdicts.missing()) == [urls[0].url]
 
 
+def test_spool_by_place_and_verdicts_of_many_urls(tmp_path: Path) -> None:
+    """A caller iterating the report's URLs in order adds by place; a document's roll-up asks for many at once."""
+    urls, _ = sample()
+    with ReportSpool(tmp_path, [v.url for v in urls]) as spool:
+        spool.add_at(2, urls[2])
+        spool.add_url(urls[0])
+        assert [spool.expects_at(n) for n in range(5)] == [False, True, False, True, True]
+        with pytest.raises(ValueError, match="already in the report"):
+            spool.add_at(2, urls[2])
+        asked = [urls[0].url, urls[1].url, urls[2].url, "https://elsewhere.example/"]
+        assert spool.verdicts.of(asked) == {urls[0].url: urls[0].verdict, urls[2].url: urls[2].verdict}
+
+
 def test_spool_refuses_a_url_twice_and_a_report_with_holes(tmp_path: Path) -> None:
     urls, _ = sample()
     with pytest.raises(ValueError, match="listed twice"):
