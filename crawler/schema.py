@@ -120,6 +120,14 @@ def _v2_url_hosts(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX urls_by_host ON urls(host)")
 
 
+def _v3_citation_digests(conn: sqlite3.Connection) -> None:
+    """v3: ``documents.citations_digest``, so a document whose citations did not change is not rewritten.
+
+    NULL for every document until its citations are next recorded (they are then rewritten once).
+    """
+    conn.execute("ALTER TABLE documents ADD COLUMN citations_digest TEXT")
+
+
 def _script(statements: Sequence[str]) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in statements:
@@ -128,7 +136,7 @@ def _script(statements: Sequence[str]) -> Callable[[sqlite3.Connection], None]:
 
 
 #: MIGRATIONS[i] takes the schema from version i to i + 1
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _v2_url_hosts)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _v2_url_hosts, _v3_citation_digests)
 LATEST = len(MIGRATIONS)
 
 

@@ -21,11 +21,12 @@ The connection is shared across threads (``trio.to_thread``) behind a lock.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -179,11 +180,15 @@ class SqliteStateStore:
         with self._write() as c:
             new_urls = 0
             for path, cited in citations.items():
-                row = c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+                row = c.execute("SELECT id, citations_digest FROM documents WHERE path = ?", (path,)).fetchone()
                 if row is None:
                     raise ValueError(f"replace_citations: unknown document {path!r}; upsert_documents first")
-                doc_id = row[0]
+                doc_id, stored = row
                 pairs = sorted({(x.url, x.role) for x in cited})
+                digest = _citations_digest(pairs)
+                if digest == stored:        # the same citations as last time (a scheduled run: nearly all)
+                    continue
+                c.execute("UPDATE documents SET citations_digest = ? WHERE id = ?", (digest, doc_id))
                 c.execute("DELETE FROM citations WHERE document_id = ?", (doc_id,))
                 mark = c.total_changes
                 c.executemany("INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?) ON CONFLICT(url) DO NOTHING",
@@ -424,6 +429,14 @@ class SqliteStateStore:
                 runs=one("SELECT count(*) FROM runs"),
                 schema_version=schema.schema_version(c),
             )
+
+
+def _citations_digest(pairs: Sequence[tuple[str, str]]) -> str:
+    """A digest of a document's sorted ``(url, role)`` pairs (what its citation rows hold)."""
+    h = hashlib.sha1(usedforsecurity=False)
+    for url, role in pairs:
+        h.update(url.encode("utf-8", "surrogatepass") + b"\0" + role.encode("utf-8", "surrogatepass") + b"\0")
+    return h.hexdigest()
 
 
 def _json(value: Mapping[str, Any] | None) -> str | None:

@@ -35,7 +35,7 @@ def test_migrate_v1_to_latest_keeps_data_and_backfills_hosts(tmp_path: Path) -> 
     path = tmp_path / STATE_FILENAME
     v1_store(path)
     with SqliteStateStore(path) as s:
-        assert s.statistics().schema_version == schema.LATEST == 2
+        assert s.statistics().schema_version == schema.LATEST == 3
         hosts = dict(s._conn.execute("SELECT url, host FROM urls").fetchall())
         assert hosts == {"https://Example.COM:8443/a": "example.com", "mailto:x@y": ""}
         due = s.due_urls(10.0, RecrawlPolicy())
@@ -51,13 +51,13 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.execute(f"PRAGMA user_version = {schema.LATEST + 1}")
     conn.close()
     for readonly in (False, True):
-        with pytest.raises(StateError, match=r"schema version 3 is newer than this citecrawl knows \(2\)"):
+        with pytest.raises(StateError, match=r"schema version 4 is newer than this citecrawl knows \(3\)"):
             open_state_store(tmp_path, readonly=readonly)
 
 
 def test_readonly_refuses_an_older_schema_without_touching_it(tmp_path: Path) -> None:
     v1_store(tmp_path / STATE_FILENAME)
-    with pytest.raises(StateError, match="schema 1 is older than 2; the next `citecrawl run` upgrades it"):
+    with pytest.raises(StateError, match="schema 1 is older than 3; the next `citecrawl run` upgrades it"):
         open_state_store(tmp_path, readonly=True)
     conn = sqlite3.connect(tmp_path / STATE_FILENAME)
     assert schema.schema_version(conn) == 1
@@ -83,7 +83,7 @@ def test_a_failing_migration_leaves_the_previous_schema(tmp_path: Path, monkeypa
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
     conn = sqlite3.connect(path, isolation_level=None)
     with pytest.raises(RuntimeError, match="migration bug"):
-        schema.migrate(conn, path=str(path), target=3)
-    assert schema.schema_version(conn) == 2
+        schema.migrate(conn, path=str(path), target=schema.LATEST + 1)
+    assert schema.schema_version(conn) == schema.LATEST
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
     conn.close()

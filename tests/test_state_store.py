@@ -77,7 +77,7 @@ def test_open_creates_wal_store_with_settings(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
-    assert s.statistics().schema_version == 2
+    assert s.statistics().schema_version == 3
     s.close()
     assert (tmp_path / "coll" / STATE_FILENAME).is_file()
 
@@ -105,6 +105,25 @@ def test_replace_citations_counts_new_urls_and_replaces(store: SqliteStateStore)
     assert store.statistics().cited_urls == 2
     with pytest.raises(ValueError, match="unknown document 'nope'"):
         store.replace_citations({"nope": [Citation(A, "webUrl")]}, now=T0)
+
+
+def test_citations_that_did_not_change_are_not_rewritten(store: SqliteStateStore) -> None:
+    """A scheduled run records every document's citations; unchanged ones keep their rows as they are."""
+    store.upsert_documents([DocumentSeen("d", "1")], now=T0)
+    cited = [Citation(A, "webUrl"), Citation(IMG, "images[0].url")]
+    store.replace_citations({"d": cited}, now=T0)
+
+    def rows_written_by(citations: list[Citation], now: float) -> int:
+        before = store._conn.total_changes
+        store.replace_citations({"d": citations}, now=now)
+        return store._conn.total_changes - before
+
+    assert rows_written_by(list(reversed(cited)), T0 + 1) == 0          # the same pairs, in any order
+    assert rows_written_by([Citation(A, "webUrl")], T0 + 2) > 0        # one gone: rewritten
+    assert store.url_state(IMG).roles == () and store.url_state(A).roles == ("webUrl",)  # type: ignore[union-attr]
+    assert rows_written_by([Citation(A, "webUrl")], T0 + 3) == 0
+    assert rows_written_by([], T0 + 4) > 0                              # none left
+    assert store.url_state(A).roles == ()  # type: ignore[union-attr]
 
 
 def test_remove_documents_drops_their_citations(store: SqliteStateStore) -> None:
@@ -380,3 +399,23 @@ def test_second_connection_sees_committed_state(tmp_path: Path) -> None:
         other = sqlite3.connect(tmp_path / STATE_FILENAME)
         assert other.execute("SELECT count(*) FROM captures").fetchone()[0] == 1
         other.close()
+
+
+def test_a_document_that_no_longer_cites_a_url_drops_it_from_the_store(tmp_path: Path) -> None:
+    """record_scan gives every document's citations, none included: the URL is then cited by nobody."""
+    from crawler.commands.archive import record_scan
+    from crawler.corpus import scan
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    doc = corpus / "a.txt"
+    doc.write_text('---\ntitle: "Harbour"\noriginalUrl: "https://news.example/a"\n---\n', encoding="utf-8")
+    with SqliteStateStore(tmp_path / "state.sqlite") as store:
+        with scan([corpus]) as found:
+            record_scan(store, found, T0)
+        assert store.url_state("https://news.example/a").roles == ("originalUrl",)  # type: ignore[union-attr]
+        doc.write_text('---\ntitle: "Harbour"\n---\nThe text alone now.\n', encoding="utf-8")
+        with scan([corpus]) as found:
+            record_scan(store, found, T0 + 1)
+        assert store.url_state("https://news.example/a").roles == ()  # type: ignore[union-attr]
+        assert store.due_urls(T0 + 2, POLICY) == []

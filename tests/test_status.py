@@ -49,7 +49,7 @@ def test_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["status", "--out", str(coll)]) == exitcodes.OK
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0] == f"collection {coll} (state schema 2)"
+    assert lines[0] == f"collection {coll} (state schema 3)"
     assert lines[1] == "documents 1, cited URLs 16, captures 3, runs 2"
     assert "due now: 15 (new 13, recheck 1, retry 1)" in out
     listed = [line for line in lines if line.startswith("  new         https://news.example/")]

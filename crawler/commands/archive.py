@@ -89,8 +89,10 @@ def record_scan(store: StateStore, result: ScanResult, now: float) -> None:
 
     def flush() -> None:
         store.upsert_documents(batch, now=now)
-        cited = result.citations_of([d.path for d in batch])
-        store.replace_citations({path: [Citation(url, role) for url, role in pairs] for path, pairs in cited.items()},
+        paths = [d.path for d in batch]
+        cited = result.citations_of(paths)
+        # every document, those citing nothing too: one that no longer cites a URL must drop it
+        store.replace_citations({path: [Citation(url, role) for url, role in cited.get(path, ())] for path in paths},
                                 now=now)
         batch.clear()
 
