@@ -23,7 +23,7 @@ RUN_FIELDS = {"rc", "seconds", "cpu_s", "peak_rss_mb", "pages", "pages_per_s", "
 def test_bench_quick(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     cmd = [sys.executable, str(REPO / "scripts" / "bench"), "--quick", "--origin", "python", "--no-wget",
-           "--parts", "throughput,latency,politeness,scale", "--json", str(out)]
+           "--parts", "throughput,latency,politeness,scale", "--repeat", "2", "--json", str(out)]
     # its own session: on timeout the whole group (bench, origin, citecrawl, judging processes) is stopped
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
                             start_new_session=True)
@@ -45,6 +45,8 @@ def test_bench_quick(tmp_path: Path) -> None:
     assert capture["tool"] == "citecrawl --capture-only" and capture["warcio_check"] is True
     assert capture["verdicts"] == {"fetched": throughput["urls"]}
     assert throughput["wget"] is None
+    assert throughput["runs"] == 2 and len(throughput["citecrawl"]["runs_pages_per_s"]) == 2
+    assert throughput["citecrawl"]["pages_per_s"] == min(throughput["citecrawl"]["runs_pages_per_s"])  # median of 2
 
     latency = data["latency"]
     assert latency["bound_pages_per_s"] == latency["hosts"] / latency["latency_s"]
@@ -97,3 +99,12 @@ print(row["rc"], row["peak_rss_mb"])
     assert proc.returncode == 0, proc.stderr
     rc, peak = proc.stdout.split()
     assert rc == "0" and float(peak) < 100, peak      # an idle interpreter, not the 300 MB of its grandparent
+
+
+def test_median_row_keeps_one_whole_run_and_every_rate() -> None:
+    import runpy
+
+    median_row = runpy.run_path(str(REPO / "scripts" / "bench"), run_name="probe")["median_row"]
+    runs = [{"pages_per_s": 300.0, "cpu_s": 1}, {"pages_per_s": 100.0, "cpu_s": 3}, {"pages_per_s": 200.0, "cpu_s": 2}]
+    assert median_row(runs) == {"pages_per_s": 200.0, "cpu_s": 2, "runs_pages_per_s": [300.0, 100.0, 200.0]}
+    assert median_row(runs[:1]) == runs[0]
