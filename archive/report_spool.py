@@ -200,8 +200,12 @@ def _spool_dir(root: Path) -> Path:
     return Path(tempfile.mkdtemp(dir=root, prefix="run-"))
 
 
+#: one encoder for every record (``json.dumps`` with options builds a new one per call: a quarter of its time)
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _dumps(record: Mapping[str, object]) -> bytes:
-    return (json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+    return (_JSON.encode(record) + "\n").encode("utf-8")
 
 
 class ReportSpool:
