@@ -52,8 +52,9 @@ CLOSE_GRACE = 10.0
 #: host's turnaround, and judging is batch work with a bounded queue, so judging yields the CPU to it
 JUDGE_NICENESS = 10
 #: a judging process: nicer, deaf to Ctrl-C, the same ``crawler`` as this process; then serve
-_BOOT = ("import os, signal, sys; os.nice({nice}); signal.signal(signal.SIGINT, signal.SIG_IGN); "
-         "sys.path.insert(0, {top!r}); from crawler.judging import serve; serve()")
+_BOOT = ("import os, signal, sys; hasattr(os, 'nice') and os.nice({nice}); "
+         "signal.signal(signal.SIGINT, signal.SIG_IGN); sys.path.insert(0, {top!r}); "
+         "from crawler.judging import serve; serve()")
 #: the folder holding this ``crawler`` package
 _TOP = os.path.dirname(os.path.dirname(os.path.abspath(crawler.__file__)))
 
