@@ -23,6 +23,7 @@ Ctrl-C is the parent's to handle (it drains the jobs in flight, then closes the 
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import signal
@@ -30,7 +31,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import trio
@@ -86,6 +87,13 @@ class _Worker:
     gone: str | None = None            # why it no longer takes jobs
 
 
+def _in_memory(result: FetchResult) -> FetchResult:
+    """A copy of ``result`` that pickles: the final body in memory, earlier hops' bodies empty."""
+    last = len(result.hops) - 1
+    hops = tuple(replace(h, body=io.BytesIO(h.read_body() if i == last else b"")) for i, h in enumerate(result.hops))
+    return replace(result, hops=hops)
+
+
 def _exit_text(code: int | None) -> str:
     if code is not None and code < 0:
         try:
@@ -107,18 +115,25 @@ class JudgePool:
         return tuple(w.process.pid for w in self._workers)
 
     async def judge(self, cited: CitedUrl, docs: Sequence[Document], result: FetchResult) -> UrlVerdict:
-        """``result``'s verdict, judged in a process (its hops' bodies must be in memory: they are pickled)."""
+        """``result``'s verdict, judged in a process.
+
+        Its final body is read into memory (earlier hops' are left out: judging does not read
+        them) only when the job's turn on the pipe comes, and dropped once sent: however many
+        jobs wait, at most one body per process is held here.
+        """
+        url = result.url
         live = [w for w in self._workers if w.gone is None]
         if not live:
-            raise JudgeGone(result.url, f"no judging process left ({'; '.join(str(w.gone) for w in self._workers)})")
+            raise JudgeGone(url, f"no judging process left ({'; '.join(str(w.gone) for w in self._workers)})")
         worker = min(live, key=lambda w: len(w.pending))
         job = next(self._ids)
         slot = worker.pending[job] = _Slot()
-        frame = encode_frame((job, cited, docs, result))
         try:
             try:
                 async with worker.send_lock:
+                    frame = encode_frame((job, cited, docs, _in_memory(result)))
                     await worker.process.stdin.send_all(frame)  # type: ignore[union-attr]
+                    del frame
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 pass        # the process is gone: its reader fails the slot when it sees the end
             await slot.done.wait()
@@ -126,8 +141,8 @@ class JudgePool:
             worker.pending.pop(job, None)
         if not slot.ok:
             if worker.gone is not None and slot.value == worker.gone:
-                raise JudgeGone(result.url, worker.gone)
-            raise JudgingError(f"judging {result.url}: {slot.value}")
+                raise JudgeGone(url, worker.gone)
+            raise JudgingError(f"judging {url}: {slot.value}")
         verdict: UrlVerdict = slot.value
         return verdict
 

@@ -23,7 +23,6 @@ the writer only ever leaves whole records behind.
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import signal
@@ -101,15 +100,6 @@ POOL_MIN_REQUESTS = 100
 #: results in flight per judging process (sent, being judged, or waiting in its pipe)
 JOBS_PER_JUDGE = 4
 
-def _detached(result: FetchResult) -> FetchResult | None:
-    """A copy of ``result`` that pickles: the final body in memory, earlier hops' bodies empty."""
-    if not result.hops or result.hops[-1].body_length > DETACH_MAX_BYTES:
-        return None
-    last = len(result.hops) - 1
-    hops = tuple(replace(h, body=io.BytesIO(h.read_body() if i == last else b"")) for i, h in enumerate(result.hops))
-    return replace(result, hops=hops)
-
-
 class _Judge:
     """Turns fetch results into verdicts: in judging processes (both cores) or a worker thread.
 
@@ -152,11 +142,10 @@ class _Judge:
         if not self.examine or result.outcome != Outcome.OK or not result.hops:
             # no body to read (a capture-only run, a failure): the outcome decides, in microseconds
             return judge_one(self.config, self.root, cited, docs, result, examine=self.examine)
-        copy = _detached(result) if self._pool is not None else None
-        if copy is None or self._pool is None:
+        if self._pool is None or result.hops[-1].body_length > DETACH_MAX_BYTES:
             return await trio.to_thread.run_sync(judge_one, self.config, self.root, cited, docs, result)
         try:
-            return await self._pool.judge(cited, docs, copy)
+            return await self._pool.judge(cited, docs, result)
         except JudgeGone as exc:
             # archived all the same: reported as fetched, not compared (`citecrawl compare` can judge it later)
             if exc.why not in self._gone:

@@ -6,7 +6,9 @@ import io
 import os
 import pickle
 import signal
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import trio
@@ -157,3 +159,21 @@ async def test_a_run_whose_judging_process_ended_reports_its_pages_fetched_not_c
     assert all(v.evidence.notes == (NOT_COMPARED, "not judged: a judging process ended (killed by SIGKILL)")
                for v in verdicts)
     assert notes == ["a judging process ended (killed by SIGKILL); its pages are archived but not compared"]
+
+
+async def test_a_result_with_its_bodies_on_disk_crosses_with_the_final_body_only(tmp_path: Path) -> None:
+    """Bodies are spooled files, which do not pickle: the pool reads the final one when the job is sent."""
+    url = "https://example.org/final"
+    first = _result("https://example.org/old").hops[0]
+    final = _result(url).hops[0]
+    spooled = tmp_path / "body"
+    spooled.write_bytes(PAGE)
+    hops = (replace(first, body=(tmp_path / "first").open("w+b")), replace(final, body=spooled.open("rb")))
+    result = replace(_result(url), hops=hops)
+    with pytest.raises(TypeError):
+        pickle.dumps(result)                          # as the pipeline has it
+    async with open_judge_pool(1, Config(), None) as pool:
+        verdict = await pool.judge(_cited(url), (), result)
+    assert verdict == judge_one(Config(), None, _cited(url), (), replace(result, hops=(hops[0], _result(url).hops[0])))
+    for hop in hops:
+        hop.close()
