@@ -239,16 +239,15 @@ class ScanStore:
 
     def snapshots(self, url: str) -> list[Document]:
         """The documents that are snapshots of ``url``, in corpus order."""
-        return _documents(self.query(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE snapshot_url = ? ORDER BY seq",
-                                     (url,)))
+        return self._snapshots_of([url]).get(url, [])
 
     def cited_urls(self, *, keep: Callable[[int], bool] = lambda place: True, page_rows: int = PAGE_ROWS,
                    ) -> Iterator[tuple[int, CitedUrl, list[Document]]]:
         """``(place, citations, snapshot documents)`` of every cited URL whose place ``keep`` accepts, in order.
 
         A page of URLs at a time, with one query for the page's citations and one for its
-        snapshots: what :meth:`cited` and :meth:`snapshots` give for one URL, without their
-        two point queries a URL (a run reporting 100,000 URLs it did not fetch made 300,000).
+        snapshots, as :meth:`cited` and :meth:`snapshots` read them (a run reporting 100,000
+        URLs it did not fetch asked those two and the URL's place for each: 300,000 queries).
         ``keep`` is asked as each page is read, so it may change while the caller iterates.
         """
         for rows in self.pages("urls", "url", size=page_rows):
@@ -256,43 +255,36 @@ class ScanStore:
             if not wanted:
                 continue
             urls = [url for _, url in wanted]
-            marks = ", ".join("?" * len(urls))
-            citations: dict[str, list[Citation]] = {url: [] for url in urls}
-            for row in self.query(f"SELECT url, {_CITATION_COLUMNS} FROM citations WHERE url IN ({marks}) "
-                                  "ORDER BY seq", urls):
-                citations[row[0]].append(Citation(*row[1:]))
-            snapshots: dict[str, list[Document]] = {}
-            for doc in _documents(self.query(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE snapshot_url IN "
-                                             f"({marks}) ORDER BY seq", urls)):
-                snapshots.setdefault(doc.snapshot_url or "", []).append(doc)
-            for place, url in wanted:
-                yield place, CitedUrl(url, tuple(citations[url])), snapshots.get(url, [])
+            snapshots = self._snapshots_of(urls)
+            for (place, url), cited in zip(wanted, self._cited_urls([(url,) for url in urls]), strict=True):
+                yield place, cited, snapshots.get(url, [])
 
     def citations_of(self, documents: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
         """``(url, role)`` of each of ``documents``' citations, in corpus order (documents citing nothing left out)."""
         out: dict[str, list[tuple[str, str]]] = {}
-        for start in range(0, len(documents), 500):
-            part = documents[start:start + 500]
-            rows = self.query(f"SELECT document, url, role FROM citations WHERE document IN "
-                              f"({', '.join('?' * len(part))}) ORDER BY seq", part)
-            for document, url, role in rows:
-                out.setdefault(document, []).append((url, role))
+        for document, url, role in self._rows_where("citations", "document, url, role", "document", documents):
+            out.setdefault(document, []).append((url, role))
         return out
 
     def url_position(self, url: str) -> int | None:
         """``url``'s place among the cited URLs (0 for the first cited), ``None`` when not cited."""
-        rows = self.query("SELECT seq FROM urls WHERE url = ?", (url,))
-        return int(rows[0][0]) - 1 if rows else None
+        return self.url_positions([url]).get(url)
 
     def url_positions(self, urls: Iterable[str]) -> dict[str, int]:
-        """The places of those of ``urls`` that are cited, looked up 500 to a query."""
-        wanted = list(urls)
-        out: dict[str, int] = {}
-        for start in range(0, len(wanted), 500):
-            part = wanted[start:start + 500]
-            out.update((url, int(seq) - 1) for url, seq in
-                       self.query(f"SELECT url, seq FROM urls WHERE url IN ({', '.join('?' * len(part))})", part))
-        return out
+        """The places of those of ``urls`` that are cited (0 for the first cited)."""
+        return {url: int(seq) - 1 for url, seq in self._rows_where("urls", "url, seq", "url", list(urls))}
+
+    def _rows_where(self, table: str, columns: str, key: str, values: Sequence[str]) -> list[tuple[Any, ...]]:
+        """``columns`` of ``table``'s rows whose ``key`` is one of ``values``, in ``seq`` order, 500 values a query.
+
+        (``IN (?)`` with one value is planned as ``= ?``: a URL looked up alone reads its index in order.)
+        """
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 500):
+            part = values[start:start + 500]
+            rows += self.query(f"SELECT {columns} FROM {table} WHERE {key} IN ({', '.join('?' * len(part))}) "
+                               "ORDER BY seq", part)
+        return rows
 
     def url_strings(self) -> Iterator[str]:
         """Every cited URL in first-cited order, without its citations."""
@@ -330,10 +322,18 @@ class ScanStore:
             self._conn.close()
 
     def _cited_urls(self, rows: list[tuple[Any, ...]]) -> list[CitedUrl]:
-        out = []
-        for (url,) in rows:
-            cits = self.query(f"SELECT {_CITATION_COLUMNS} FROM citations WHERE url = ? ORDER BY seq", (url,))
-            out.append(CitedUrl(url, tuple(Citation(*c) for c in cits)))
+        """Each ``(url,)`` row's citations, in corpus order: one query for the rows (a page of a view)."""
+        urls = [url for (url,) in rows]
+        citations: dict[str, list[Citation]] = {url: [] for url in urls}
+        for row in self._rows_where("citations", f"url, {_CITATION_COLUMNS}", "url", urls):
+            citations[row[0]].append(Citation(*row[1:]))
+        return [CitedUrl(url, tuple(citations[url])) for url in urls]
+
+    def _snapshots_of(self, urls: Sequence[str]) -> dict[str, list[Document]]:
+        """The documents that are snapshots of each of ``urls`` (those with any), in corpus order."""
+        out: dict[str, list[Document]] = {}
+        for doc in _documents(self._rows_where("documents", _DOCUMENT_COLUMNS, "snapshot_url", urls)):
+            out.setdefault(doc.snapshot_url or "", []).append(doc)
         return out
 
 
