@@ -247,12 +247,12 @@ class ReportSpool:
     def expects(self, url: str) -> bool:
         """True when ``url`` is one of the report's URLs and not spooled yet."""
         index = self.verdicts.position(url)
-        return index is not None and self._offsets[index] < 0
+        return index is not None and self.expects_at(index)
 
     def add_if_expected(self, verdict: UrlVerdict) -> bool:
         """Spool ``verdict`` if its URL is one of the report's and not spooled yet; whether it was."""
         index = self.verdicts.position(verdict.url)
-        if index is None or self._offsets[index] >= 0:
+        if index is None or not self.expects_at(index):
             return False
         self._add(index, verdict)
         return True
@@ -264,7 +264,7 @@ class ReportSpool:
     def add_at(self, index: int, verdict: UrlVerdict) -> None:
         """Spool the records of the report's URL at place ``index``, which the caller knows (it is
         iterating the report's URLs in order): no lookup of the URL's place. Each URL once."""
-        if self._offsets[index] >= 0:
+        if not self.expects_at(index):
             raise ValueError(f"{verdict.url}: already in the report")
         self._add(index, verdict)
 
@@ -273,9 +273,7 @@ class ReportSpool:
         index = self.verdicts.position(verdict.url)
         if index is None:
             raise KeyError(f"{verdict.url}: not one of the report's URLs")
-        if self._offsets[index] >= 0:
-            raise ValueError(f"{verdict.url}: already in the report")
-        self._add(index, verdict)
+        self.add_at(index, verdict)
 
     def _add(self, index: int, verdict: UrlVerdict) -> None:
         attention = needs_attention(verdict.verdict, self._previous.get(verdict.url))

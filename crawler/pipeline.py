@@ -100,6 +100,7 @@ POOL_MIN_REQUESTS = 100
 #: results in flight per judging process (sent, being judged, or waiting in its pipe)
 JOBS_PER_JUDGE = 4
 
+
 class _Judge:
     """Turns fetch results into verdicts: in judging processes (both cores) or a worker thread.
 
