@@ -14,8 +14,10 @@ a time. A job with something to deflate runs in a worker thread (digesting, gzip
 at ``gzip_level``: one thread hop per capture), so the event loop never stalls on
 compression. A job with nothing to deflate (a small body, or one compressed
 already, which is stored as it is; see :data:`INLINE_MAX_BYTES`) runs on the event
-loop, where it costs less than the hop would; should one such write be slow (a disk
-under pressure), the next ones go to the thread for a while. All records of one
+loop, where it costs less than the hop would: in the caller's own task when the
+owner is idle with nothing queued (no scheduler round trip), else in the owner's
+turn; should one such write be slow (a disk under pressure), the next ones go to
+the thread for a while. All records of one
 capture (response or revisit, request, metadata) land in the same file; a file is
 closed (fsync, renamed from ``.open``, indexed into ``index_dir``) in the thread
 once it passes ``rollover_bytes`` and when the writer closes, even on error or
@@ -135,6 +137,11 @@ class _Job:
     error: BaseException | None = None
 
 
+def _NOTHING(_info_id: str) -> list[RecordLocation]:
+    """A job that writes nothing: sent through the owner, it closes a file past its rollover size."""
+    return []
+
+
 def _fields(info: Sequence[tuple[str, str]] | Mapping[str, Any]) -> list[tuple[str, str]]:
     if isinstance(info, Mapping):
         return [(k, v if isinstance(v, str) else json.dumps(v, sort_keys=True, separators=(",", ":")))
@@ -164,6 +171,7 @@ class WarcWriter:
         self._records = self._responses = self._revisits = 0
         self._broken: BaseException | None = None
         self._inline_paused = 0          # writes left to send to the thread after a slow inline one
+        self._busy = False               # the owner task is running a job
 
     # -- the public calls (any task) ---------------------------------------------------------------
 
@@ -303,6 +311,18 @@ class WarcWriter:
     async def _submit(self, work: Callable[[str], list[RecordLocation]], *, inline: bool = False) -> list[RecordLocation]:
         if self._broken is not None:
             raise RuntimeError(f"WARC writer stopped after an error: {self._broken!r}") from self._broken
+        if inline and self._idle():
+            # nothing queued, nothing running: write here, without the two scheduler rounds of a hop to
+            # the owner task and back (at a few hundred pages a second, those rounds were the consumer's
+            # pace, and a full results channel kept hosts waiting)
+            try:
+                result, full = self._inline_write(work)
+            except Exception as exc:
+                self._broken = exc
+                raise
+            if full:
+                await self._submit(_NOTHING)     # the owner closes the file (in its thread) before any next job
+            return result
         job = _Job(work, trio.Event(), inline)
         await self._send.send(job)
         await job.done.wait()
@@ -317,13 +337,11 @@ class WarcWriter:
                 if self._broken is not None:
                     job.error = RuntimeError(f"WARC writer stopped after an error: {self._broken!r}")
                 else:
+                    self._busy = True
                     try:
                         if job.inline and self._file is not None and self._inline_paused == 0:
-                            started = _clock()
-                            job.result = job.work(self._warcinfo_id)
-                            if _clock() - started > INLINE_STALL_SECONDS:
-                                self._inline_paused = INLINE_PAUSE_JOBS
-                            if self._file.size >= self.rollover_bytes:
+                            job.result, full = self._inline_write(job.work)
+                            if full:
                                 await trio.to_thread.run_sync(self._close_file)
                         else:
                             if job.inline:
@@ -331,7 +349,27 @@ class WarcWriter:
                             job.result = await trio.to_thread.run_sync(self._run_job, job.work)
                     except Exception as exc:   # disk full, a bug: the caller re-raises it
                         self._broken = job.error = exc
+                    finally:
+                        self._busy = False
                 job.done.set()
+
+    def _idle(self) -> bool:
+        """Whether a job may run in its caller's task: the owner runs nothing and has nothing queued."""
+        return (not self._busy and self._file is not None and self._inline_paused == 0
+                and self._file.size < self.rollover_bytes and self._send.statistics().current_buffer_used == 0)
+
+    def _inline_write(self, work: Callable[[str], list[RecordLocation]]) -> tuple[list[RecordLocation], bool]:
+        """Run ``work`` here, on the event loop; also whether the file is now due to close.
+
+        A write slower than :data:`INLINE_STALL_SECONDS` (a disk under pressure) sends the next
+        :data:`INLINE_PAUSE_JOBS` inline jobs to the thread.
+        """
+        assert self._file is not None
+        started = _clock()
+        result = work(self._warcinfo_id)
+        if _clock() - started > INLINE_STALL_SECONDS:
+            self._inline_paused = INLINE_PAUSE_JOBS
+        return result, self._file.size >= self.rollover_bytes
 
     async def _finish(self) -> None:
         with trio.CancelScope(shield=True):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.cdxj import read_cdxj
@@ -239,3 +240,48 @@ async def test_a_slow_inline_write_sends_the_next_writes_to_the_thread(
         for i in range(6):
             await w.write_exchange(make_exchange(f"http://example.com/{i}"))
     assert [on_loop for _, on_loop in seen] == [False, True, False, False, True, True]
+
+
+async def test_an_inline_write_on_an_idle_writer_needs_no_trip_through_the_scheduler(tmp_path: Path) -> None:
+    """With the owner idle and nothing queued, the caller's task writes: no checkpoint, no task switch."""
+    async with open_warc_writer(tmp_path / "w") as w:
+        await w.write_exchange(make_exchange("http://example.com/first"))       # opens the file (thread)
+        with trio.testing.assert_no_checkpoints():
+            small = await w.write_exchange(make_exchange("http://example.com/small"))
+        assert small.response.target_uri == "http://example.com/small"
+    [path] = list((tmp_path / "w").glob("*.warc.gz"))
+    assert [t for t, _ in records_of(path)] == ["warcinfo", "response", "request", "response", "request"]
+    warcio_check(path)
+    fastwarc_verify(path)
+
+
+async def test_inline_writes_in_the_callers_task_still_roll_over(tmp_path: Path) -> None:
+    async with open_warc_writer(tmp_path / "warcs", rollover_bytes=1_500, host="h") as w:
+        for i in range(6):
+            await w.write_exchange(make_exchange(f"http://example.com/{i}", b"<p>x</p>"))
+        assert w.statistics().files_closed >= 2
+    files = sorted((tmp_path / "warcs").glob("*.warc.gz"))
+    assert not list((tmp_path / "warcs").glob("*.open"))
+    urls = [h["WARC-Target-URI"] for f in files for t, h in records_of(f) if t == "response"]
+    assert urls == [f"http://example.com/{i}" for i in range(6)]
+    for f in files:
+        assert records_of(f)[0][0] == "warcinfo"
+        warcio_check(f)
+    assert sum(len(list(read_cdxj(p))) for p in (tmp_path / "indexes").glob("*.cdxj")) == 6
+
+
+async def test_a_write_failing_in_the_callers_task_stops_the_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.warcfile import WarcFile
+
+    async with open_warc_writer(tmp_path / "w") as w:
+        await w.write_exchange(make_exchange("http://example.com/first"))
+
+        def full(self: WarcFile, records: object) -> object:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(WarcFile, "write", full)
+        with pytest.raises(OSError, match="No space"):
+            await w.write_exchange(make_exchange("http://example.com/second"))
+        with pytest.raises(RuntimeError, match="stopped after an error"):
+            await w.write_exchange(make_exchange("http://example.com/third"))
+    assert len(list((tmp_path / "w").glob("*.open"))) == 1   # recover() keeps its complete records
