@@ -138,11 +138,19 @@ class _Judge:
         """``url``'s citations (none for a URL the corpus does not cite, e.g. a redirect's target)."""
         return self.scan.cited(url) or CitedUrl(url, ())
 
-    async def judge_async(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict:
-        docs = self.scan.snapshots(result.url)
+    def judge_now(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict | None:
+        """The verdict when the outcome alone decides it, in microseconds (a capture-only run, a
+        failure: no body to read); ``None`` when the page must be read (:meth:`judge_async`)."""
         if not self.examine or result.outcome != Outcome.OK or not result.hops:
-            # no body to read (a capture-only run, a failure): the outcome decides, in microseconds
-            return judge_one(self.config, self.root, cited, docs, result, examine=self.examine)
+            return judge_one(self.config, self.root, cited, self.scan.snapshots(result.url), result,
+                             examine=self.examine)
+        return None
+
+    async def judge_async(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict:
+        verdict = self.judge_now(result, cited)
+        if verdict is not None:
+            return verdict
+        docs = self.scan.snapshots(result.url)
         if self._pool is None or result.hops[-1].body_length > DETACH_MAX_BYTES:
             return await trio.to_thread.run_sync(judge_one, self.config, self.root, cited, docs, result)
         try:
@@ -281,19 +289,22 @@ async def _run_spooled(
     # a process finds its next job waiting when it sends a verdict back
     judging = trio.Semaphore(JOBS_PER_JUDGE * judge.workers if judge.workers > 1 else 1)
 
+    def record(result: FetchResult, written: CaptureResult | None, verdict: UrlVerdict) -> None:
+        """Report and record one judged result (on the event loop: the store is not thread-safe)."""
+        if result.status == 304 and carry_over and result.url in carry_over:
+            verdict = _last_verdict_stands(verdict, carry_over[result.url], NOT_MODIFIED)
+        judged[0] += 1
+        spool.add_if_expected(verdict)              # a URL not in the corpus is not reported
+        if result.outcome != Outcome.DEFERRED:
+            fetched_urls[0] += 1
+        if store is not None and result.outcome != Outcome.DEFERRED:
+            store.record_capture(_capture(result, written, verdict, wall_clock()), run_id=run_id, policy=policy)
+        display.url_done(verdict)
+
     async def finish(result: FetchResult, written: CaptureResult | None, cited: CitedUrl) -> None:
-        """Judge one archived result, then record it (on the event loop: the store is not thread-safe)."""
+        """Judge one archived result (in a judging process or a thread), then record it."""
         try:
-            verdict = await judge.judge_async(result, cited)
-            if result.status == 304 and carry_over and result.url in carry_over:
-                verdict = _last_verdict_stands(verdict, carry_over[result.url], NOT_MODIFIED)
-            judged[0] += 1
-            spool.add_if_expected(verdict)              # a URL not in the corpus is not reported
-            if result.outcome != Outcome.DEFERRED:
-                fetched_urls[0] += 1
-            if store is not None and result.outcome != Outcome.DEFERRED:
-                store.record_capture(_capture(result, written, verdict, wall_clock()), run_id=run_id, policy=policy)
-            display.url_done(verdict)
+            record(result, written, await judge.judge_async(result, cited))
         finally:
             judging.release()
             for hop in result.hops:
@@ -314,6 +325,10 @@ async def _run_spooled(
                         display.note(f"byte budget of {budget.max_bytes} used up; the rest stays due")
                         crawler.stop()
                     if result.kind == "robots":
+                        continue
+                    verdict = judge.judge_now(result, cited)
+                    if verdict is not None:     # no page to read: recorded here, no task to start and wait for
+                        record(result, written, verdict)
                         continue
                     await judging.acquire()
                     judges.start_soon(finish, result, written, cited)
