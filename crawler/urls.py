@@ -129,9 +129,18 @@ def canonical_url(url: str) -> str:
     >>> canonical_url("https://example.com/Path/?b=2&a=1")
     'https://example.com/Path/?b=2&a=1'
     """
-    if _ALREADY_CANONICAL.match(url) and "/." not in url and "xn--" not in url:
+    if _already_canonical(url):
         return url  # the common case: nothing in _canonical_full would change it, at a tenth of the cost
     return _canonical_full(url)
+
+
+def _already_canonical(url: str) -> bool:
+    """Whether :func:`_canonical_full` would return ``url`` unchanged, by a test of its spelling alone."""
+    m = _ALREADY_CANONICAL.match(url)
+    if m is None or "/." in url or "xn--" in url:
+        return False
+    port = m.group("port")
+    return port is None or (int(port) != _DEFAULT_PORTS[m.group("scheme")] and int(port) <= 65535)
 
 
 def _canonical_full(url: str) -> str:
@@ -157,12 +166,15 @@ def _canonical_full(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
-# lower-case host name, no port, a path, no percent-escapes, no fragment, a non-empty query if any:
-# canonical as it stands (tests check that the full path agrees)
+# a lower-case host name or a dotted IPv4 address without leading zeros, a port without leading zeros
+# (not the scheme's default: _already_canonical checks), a path, no percent-escapes, no fragment, a
+# non-empty query if any: canonical as it stands (tests check that the full path agrees)
 _PCHARS = r"A-Za-z0-9\-_~!$&'()*+,;=:@/."
 _QCHARS = r"A-Za-z0-9\-_~!$&()*+,;=:@/.?"  # w3lib escapes ' in a query, as WHATWG does
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _ALREADY_CANONICAL = re.compile(
-    rf"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{{2,63}}/[{_PCHARS}]*(?:\?[{_QCHARS}]+)?\Z")
+    rf"(?P<scheme>https?)://(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{{2,63}}|{_OCTET}(?:\.{_OCTET}){{3}})"
+    rf"(?::(?P<port>[1-9][0-9]{{0,4}}))?/[{_PCHARS}]*(?:\?[{_QCHARS}]+)?\Z")
 
 
 def _normalise_percent(text: str) -> str:

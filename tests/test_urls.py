@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from crawler import urls
 from crawler.urls import (
-    _ALREADY_CANONICAL,
     SkippedUrl,
+    _already_canonical,
     _canonical_full,
     canonical_url,
     clean_url,
@@ -145,9 +145,22 @@ def test_find_text_urls_never_raises_and_finds_only_http(text: str) -> None:
 _fast_chars = st.sampled_from([*"abzAZ09-_~!$&'()*+,;=:@/.?", "/.", "..", "?"])
 
 
-@given(st.sampled_from(["http", "https"]), st.sampled_from(["example.org", "a-b.example.co", "x.y.z.example.info"]),
-       st.lists(_fast_chars, max_size=30).map("".join))
-def test_fast_path_agrees_with_the_full_path(scheme: str, host: str, rest: str) -> None:
-    url = f"{scheme}://{host}/{rest}"
-    if _ALREADY_CANONICAL.match(url) and "/." not in url:
+_fast_hosts = st.sampled_from(["example.org", "a-b.example.co", "x.y.z.example.info", "127.0.0.2", "10.20.30.40",
+                               "255.255.255.255", "256.1.1.1", "010.0.0.1", "1.2.3"])
+_fast_ports = st.sampled_from(["", ":8080", ":52375", ":80", ":443", ":65535", ":65536", ":99999", ":0", ":08080"])
+
+
+@given(st.sampled_from(["http", "https"]), _fast_hosts, _fast_ports, st.lists(_fast_chars, max_size=30).map("".join))
+def test_fast_path_agrees_with_the_full_path(scheme: str, host: str, port: str, rest: str) -> None:
+    url = f"{scheme}://{host}{port}/{rest}"
+    if _already_canonical(url):
         assert _canonical_full(url) == url
+
+
+def test_the_fast_path_takes_addresses_and_ports_but_not_default_ports() -> None:
+    assert _already_canonical("http://127.0.0.2:52375/page/1.html")
+    assert _already_canonical("https://example.org:8443/a?b=1")
+    assert not _already_canonical("http://example.org:80/")       # the full path drops it
+    assert not _already_canonical("https://example.org:443/")
+    assert not _already_canonical("http://example.org:65536/")    # the full path refuses it
+    assert canonical_url("http://example.org:80/a") == "http://example.org/a"
