@@ -113,14 +113,15 @@ def entry_for_written(record: Record, *, filename: str, offset: int, length: int
     or metadata record without ``WARC-Payload-Digest`` (the reader computes one), a response
     record that is not HTTP. The writer then indexes the file by reading it, as before.
     """
-    kind = record.record_type
-    url = record.header("WARC-Target-URI") or ""
+    warc = {k.lower(): v for k, v in reversed(record.headers)}    # reversed: the first of a name wins, as in header()
+    kind = warc.get("warc-type", "")
+    url = warc.get("warc-target-uri") or ""
     if kind not in INDEXED_TYPES or not url:
         return None
-    content_type = record.header("Content-Type")
+    content_type = warc.get("content-type")
     if kind in ("resource", "metadata") and content_type == "application/warc-fields":
         return None
-    digest = record.header("WARC-Payload-Digest")
+    digest = warc.get("warc-payload-digest")
     if digest is None and kind != "revisit":
         raise NeedsReading(f"{kind} record without WARC-Payload-Digest: the reader computes one")
     status: int | None = None
@@ -148,7 +149,7 @@ def entry_for_written(record: Record, *, filename: str, offset: int, length: int
             location = found.get("location")
     return entry_for(StoredRecord(
         filename=filename, offset=offset, length=length, record_type=kind, url=url,
-        date=record.header("WARC-Date") or "", record_id=record.record_id, content_type=content_type,
+        date=warc.get("warc-date") or "", record_id=warc.get("warc-record-id") or "", content_type=content_type,
         status=status, http_mime=mime, payload_digest=digest, location=location,
     ))
 

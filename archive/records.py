@@ -160,7 +160,10 @@ class Record:
 
     def header(self, name: str) -> str | None:
         low = name.lower()
-        return next((v for k, v in self.headers if k.lower() == low), None)
+        for k, v in self.headers:
+            if k.lower() == low:
+                return v
+        return None
 
     @property
     def record_id(self) -> str:
@@ -231,7 +234,7 @@ def _record(fields: Sequence[tuple[str, str | None]], block_head: bytes, *,
 
 def _check_fields(fields: Sequence[tuple[str, str]]) -> None:
     for k, v in fields:
-        if any(c in k or c in v for c in "\r\n"):
+        if "\r" in k or "\n" in k or "\r" in v or "\n" in v:
             raise ValueError(f"WARC header {k!r} must not contain a line break")
 
 
