@@ -11,7 +11,9 @@ that host's gap, and a retry never jumps its host's queue.
 Retries use tenacity (``AsyncRetrying``: ``stop_after_attempt``,
 ``retry_if_result``) with its ``sleep`` hook replaced by "wait for the host's
 turn through the core": the wait it computes is the core's back-off or the
-server's ``Retry-After``, applied as a pause of the host.
+server's ``Retry-After``, applied as a pause of the host. It is set up only
+once a first attempt failed transiently (most requests need no retry, and
+building the retrying object cost more than the rest of the bookkeeping).
 
 Each requested URL ends as one :class:`~crawler.outcomes.FetchResult` on the
 results channel; each robots.txt fetched as one with ``kind="robots"``.
@@ -96,6 +98,11 @@ class _Turn:
 
     event: trio.Event = field(default_factory=trio.Event)
     cancelled: str | None = None
+
+
+def _retryable(attempt: _Try) -> bool:
+    """A transient failure with a wait the politeness rules allow: tenacity retries it."""
+    return attempt.transient and attempt.wait is not None
 
 
 class _Stopped(Exception):
@@ -472,14 +479,22 @@ class Crawler:
             last: _Try = rs.outcome.result()
             return last.wait or 0.0
 
+        first = await once()
+        if not _retryable(first):
+            return first        # most requests: nothing to retry, no retrying machinery to build
+        made = [first]
+
+        async def attempt() -> _Try:      # tenacity's first attempt is the one made above
+            return made.pop() if made else await once()
+
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(self.config.politeness.max_attempts),
-            retry=tenacity.retry_if_result(lambda t: t.transient and t.wait is not None),
+            retry=tenacity.retry_if_result(_retryable),
             wait=wait_of,
             sleep=wait_turn,
             retry_error_callback=lambda rs: rs.outcome.result() if rs.outcome else None,
         )
-        final: _Try = await retrying(once)
+        final: _Try = await retrying(attempt)
         return final
 
     async def _ensure_robots(self, origin: str, url: httpx.URL, host: str) -> None:
