@@ -108,3 +108,19 @@ def test_median_row_keeps_one_whole_run_and_every_rate() -> None:
     runs = [{"pages_per_s": 300.0, "cpu_s": 1}, {"pages_per_s": 100.0, "cpu_s": 3}, {"pages_per_s": 200.0, "cpu_s": 2}]
     assert median_row(runs) == {"pages_per_s": 200.0, "cpu_s": 2, "runs_pages_per_s": [300.0, 100.0, 200.0]}
     assert median_row(runs[:1]) == runs[0]
+
+
+def test_bench_instructions_takes_a_page_as_the_difference_of_two_runs() -> None:
+    import doctest
+    import runpy
+
+    script = runpy.run_path(str(REPO / "scripts" / "bench_instructions.py"), run_name="probe")
+    per_page = script["per_page"]
+    assert per_page((200, 4_000), (1000, 12_000)) == (10.0, 2_000.0)
+    with pytest.raises(ValueError):
+        per_page((1000, 1), (200, 2))
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner()
+    for test in finder.find(per_page, "per_page", globs=script):
+        runner.run(test)
+    assert runner.failures == 0 and runner.tries > 0
