@@ -571,6 +571,29 @@ async def test_requests_are_read_a_window_at_a_time(autojump_clock: Any, monkeyp
     assert 0 < most_queued[0] <= 4
 
 
+async def test_the_first_requests_go_out_before_the_whole_window_is_read(autojump_clock: Any) -> None:
+    """Requests are read a slice at a time between scheduler rounds: the first request does not
+    wait for QUEUE_WINDOW URLs to be parsed (~50 ms for 1,024)."""
+    from crawler.crawl import QUEUE_WINDOW
+
+    read: list[str] = []
+    read_at_first_request: list[int] = []
+
+    def requests() -> Iterable[str]:
+        for i in range(QUEUE_WINDOW * 2):
+            read.append(url := f"http://h{i % 20}.example/{i}")
+            yield url
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if not read_at_first_request:
+            read_at_first_request.append(len(read))
+        return httpx.Response(200, content=b"x")
+
+    results, _ = await crawl(config(delay=0.0, per_host=1, concurrency=20), handler, requests())
+    assert len(results) == QUEUE_WINDOW * 2 and all(r.outcome is Outcome.OK for r in results)
+    assert read_at_first_request[0] <= QUEUE_WINDOW // 4
+
+
 async def test_stop_defers_requests_not_read_yet(autojump_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import crawler.crawl
 
