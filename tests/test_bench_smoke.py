@@ -124,3 +124,14 @@ def test_bench_instructions_takes_a_page_as_the_difference_of_two_runs() -> None
     for test in finder.find(per_page, "per_page", globs=script):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+def test_bench_loop_reports_steps_queues_and_stages(tmp_path: Path) -> None:
+    out = tmp_path / "loop.json"
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_loop.py"), "40", "--latency", "0",
+                           "--json", str(out), "--", "--capture-only"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    figures = json.loads(out.read_text())
+    assert figures["exit"] == 0 and "_run_job" in figures["steps"] and "consume" in figures["steps"]
+    assert figures["requests_traced"] > 0 and figures["queues"]["hosts_in_flight"] is not None
+    assert "a request's stages" in proc.stdout
