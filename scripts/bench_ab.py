@@ -46,11 +46,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("extra", nargs="*", help="after --: more arguments for citecrawl archive")
     args = parser.parse_args()
-    trees = {"before": args.before.resolve(), "after": REPO}
-    for name, tree in trees.items():
-        if not (tree / "crawler" / "__main__.py").is_file():
-            parser.error(f"{tree} is not a citecrawl checkout ({name})")
-    envs = {name: BENCH["installed_env"](tree) for name, tree in trees.items()}
+    trees, envs = BENCH["checkouts"](parser, args.before)
     rows: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="citecrawl-ab-")))

@@ -80,11 +80,7 @@ def main() -> int:
         parser.error("valgrind is not installed (apt-get install valgrind)")
     if not 0 < args.small < args.large:
         parser.error("--small must be above 0 and below --large")
-    trees = {"before": args.before.resolve(), "after": REPO}
-    for name, tree in trees.items():
-        if not (tree / "crawler" / "__main__.py").is_file():
-            parser.error(f"{tree} is not a citecrawl checkout ({name})")
-    envs = {name: BENCH["installed_env"](tree) for name, tree in trees.items()}
+    trees, envs = BENCH["checkouts"](parser, args.before)
     counts: dict[str, dict[int, int]] = {"before": {}, "after": {}}
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="citecrawl-ir-")))
