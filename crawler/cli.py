@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from crawler import __version__, exitcodes
 from crawler.errors import CitecrawlError, ConfigError, RunLocked, UsageError, storage_failure
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "entry", "main"]
 
 #: sub-commands in the order ``--help`` lists them
 COMMANDS: tuple[str, ...] = ("archive", "run", "status", "scan", "extract", "compare", "index", "verify")
@@ -108,5 +110,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.INTERNAL
 
 
+def entry() -> NoReturn:
+    """The ``citecrawl`` command (and ``python -m crawler``): :func:`main`, then :func:`exit_now`."""
+    exit_now(main())
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with ``code`` once its output is flushed, without tearing the interpreter down.
+
+    A command has closed everything it wrote (WARC files, the state store, reports) before it
+    returns; what is left is freeing the modules and objects of a run, ~0.2 s of CPU after an
+    archive run (the ~25 packages trio, httpx, selectolax, warcio … bring), during which the
+    caller waits. So the process ends at once, as with ``os._exit``. Not under coverage.py,
+    whose results are written at exit; a command that raised never gets here (the traceback
+    and the usual exit apply).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`citecrawl scan --jsonl | head`), a closed stream
+            pass
+    if "coverage" in sys.modules:
+        raise SystemExit(code)
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    entry()

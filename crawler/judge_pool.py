@@ -52,10 +52,11 @@ CLOSE_GRACE = 10.0
 #: how much nicer than the run a judging process is (``os.nice``): the event loop's latency is every
 #: host's turnaround, and judging is batch work with a bounded queue, so judging yields the CPU to it
 JUDGE_NICENESS = 10
-#: a judging process: nicer, deaf to Ctrl-C, the same ``crawler`` as this process; then serve
+#: a judging process: nicer, deaf to Ctrl-C, the same ``crawler`` as this process; then serve, and
+#: end without tearing the interpreter down (its last frame is flushed: ~50 ms less for the run's end)
 _BOOT = ("import os, signal, sys; hasattr(os, 'nice') and os.nice({nice}); "
          "signal.signal(signal.SIGINT, signal.SIG_IGN); sys.path.insert(0, {top!r}); "
-         "from crawler.judging import serve; serve()")
+         "from crawler.judging import serve; serve(); sys.stderr.flush(); os._exit(0)")
 #: the folder holding this ``crawler`` package
 _TOP = os.path.dirname(os.path.dirname(os.path.abspath(crawler.__file__)))
 
