@@ -23,7 +23,6 @@ import collections
 import dataclasses
 import itertools
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import TypeVar
 
 from crawler.corpuswalk import iter_corpus_files
 from crawler.documents import Citation, Document, ParsedDocument, Problem, parse_document
-from crawler.errors import UsageError
+from crawler.inputs import split_inputs
 from crawler.scanstore import PAGE_ROWS, CitedUrl, ScanStore, ScanUrls
 from crawler.urls import SkippedUrl, clean_url
 
@@ -56,7 +55,6 @@ __all__ = [
 COMMAND_LINE = "<command line>"
 #: files larger than this are reported (``too-large``) instead of read
 DEFAULT_MAX_DOCUMENT_BYTES = 20_000_000
-_URL_ARG = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^(?:javascript|mailto|data|tel):", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +123,17 @@ class ScanResult:
 
 
 def scan(paths: Iterable[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None,
-         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> ScanResult:
+         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, store_path: str = "") -> ScanResult:
     """Scan folders, files and URLs. Raises :class:`UsageError` if a path does not exist.
 
     Memory does not grow with the corpus: each parsed file goes to the scan's temporary
-    database (:class:`~crawler.scanstore.ScanStore`) before the next one is read.
+    database (:class:`~crawler.scanstore.ScanStore`) before the next one is read; with
+    ``store_path``, to a database at that path (a file that does not exist yet), for another
+    process to open (:mod:`crawler.scan_process`).
     """
-    url_args, fs_paths = _split_inputs(paths)
+    url_args, fs_paths = split_inputs(paths)
     top = os.path.abspath(root) if root is not None else corpus_root(fs_paths)
-    store = ScanStore()
+    store = ScanStore(store_path)
     try:
         for parsed in _parsed_without_bodies(fs_paths, top, max_document_bytes):
             store.add(parsed.document, parsed.citations, parsed.problems)
@@ -268,21 +268,6 @@ def corpus_root(paths: Iterable[str | os.PathLike[str]]) -> str | None:
     if not folders:
         return None
     return os.path.commonpath(folders)
-
-
-def _split_inputs(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[Path]]:
-    url_args: list[str] = []
-    fs_paths: list[Path] = []
-    for item in paths:
-        text = os.fspath(item)
-        if isinstance(item, str) and _URL_ARG.match(text) and not os.path.exists(text):
-            url_args.append(text)
-            continue
-        p = Path(text)
-        if not os.path.lexists(p):
-            raise UsageError(f"{text}: no such file or folder")
-        fs_paths.append(p)
-    return url_args, fs_paths
 
 
 def _doc_id(path: str, root: str | os.PathLike[str] | None) -> str:

@@ -138,15 +138,18 @@ class TableView(Sequence[T], Generic[T]):
 class ScanStore:
     """The scan's rows in a private temporary SQLite database (see the module's docstring)."""
 
-    def __init__(self) -> None:
-        self._conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+    def __init__(self, path: str = "", *, finished: bool = False) -> None:
+        """A new store in a temporary file (or at ``path``, a file that does not exist yet); with
+        ``finished``, the store another process's scan left at ``path``, to read."""
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._lock = threading.Lock()
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE", "cache_size = -4096"):
             self._conn.execute(f"PRAGMA {pragma}")
-        self._conn.executescript(_SCHEMA)
-        self.titles = TitleIndex(self._conn)
+        if not finished:
+            self._conn.executescript(_SCHEMA)
+        self.titles = TitleIndex(self._conn, create=not finished)
         self._citation_seq = 0
-        self._finished = False
+        self._finished = finished
         self._documents: list[tuple[Any, ...]] = []
         self._citations: list[tuple[Any, ...]] = []
         self._problems: list[tuple[str, str, str]] = []

@@ -73,11 +73,13 @@ class TitleIndex:
     True
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, create: bool = True) -> None:
+        """The index in ``conn``: its table made there, or (``create=False``) already there."""
         self._conn = conn
         self._rows: list[tuple[str, str, str, int]] = []
-        conn.execute("CREATE TABLE title_citations (key TEXT NOT NULL, url TEXT NOT NULL, document TEXT NOT NULL, "
-                     "first_order INTEGER NOT NULL)")
+        if create:
+            conn.execute("CREATE TABLE title_citations (key TEXT NOT NULL, url TEXT NOT NULL, "
+                         "document TEXT NOT NULL, first_order INTEGER NOT NULL)")
 
     def add(self, title: str | None, url: str, role: str, document: str, *, order: int) -> None:
         """Record that ``document`` cites ``url`` as ``role`` under ``title``; ``order`` grows with every call."""

@@ -137,28 +137,31 @@ def print_summary(result: PipelineResult, *, as_json: bool, elapsed: float) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    import socket
-
-    import trio
-
-    from archive.report_spool import remove_stale_spools
-    from crawler.corpus import scan
-    from crawler.display import choose_display
     from crawler.lock import RunLock
-    from crawler.pipeline import run_pipeline, scan_requests
-    from crawler.state import open_state_store
+    from crawler.scan_process import remove_stale, start_scan
 
+    started = time.monotonic()
     config = config_from_args(args)
     inputs = inputs_of(args, config)
-    transport = replay_transport(args.replay)
-    if transport is not None:
-        config = config.with_overrides(politeness=REPLAY_POLITENESS)
-    started = time.monotonic()
-    scanned = scan(inputs)
     out = Path(config.collection.out)
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out):  # one writer per collection: a scheduled run and a manual one never overlap
-        remove_stale_spools(out)
+        remove_stale(out)
+        with start_scan(inputs, out) as pending:    # in a process of its own, while the run's modules import
+            import socket
+
+            import trio
+
+            from archive.report_spool import remove_stale_spools
+            from crawler.display import choose_display
+            from crawler.pipeline import run_pipeline, scan_requests
+            from crawler.state import open_state_store
+
+            transport = replay_transport(args.replay)
+            if transport is not None:
+                config = config.with_overrides(politeness=REPLAY_POLITENESS)
+            remove_stale_spools(out)
+            scanned = pending.result()
         store = open_state_store(out)
         try:
             now = time.time()

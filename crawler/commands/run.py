@@ -88,37 +88,40 @@ def change_lines(new_documents: Iterable[str], changes: Iterable[UrlChange]) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    import socket
-
-    import trio
-
-    from archive.report_spool import remove_stale_spools
-    from archive.verdicts import Verdict, needs_attention
-    from crawler.corpus import scan
-    from crawler.display import choose_display
     from crawler.lock import RunLock
-    from crawler.pipeline import run_pipeline
-    from crawler.schedule import RecrawlPolicy
-    from crawler.state import open_state_store
+    from crawler.scan_process import remove_stale, start_scan
 
+    started = time.monotonic()
     config = config_from_args(args)
     inputs: Sequence[str] = args.corpus or config.corpus.paths
     if not inputs:
         raise UsageError("no corpus: give --corpus PATH or set corpus.paths in the configuration")
-    transport = replay_transport(args.replay)
-    if transport is not None:
-        config = config.with_overrides(politeness=REPLAY_POLITENESS)
     out = Path(config.collection.out)
     out.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
     with RunLock(out):
-        remove_stale_spools(out)
+        remove_stale(out)
+        with start_scan(inputs, out) as pending:    # in a process of its own, while the run's modules import
+            import socket
+
+            import trio
+
+            from archive.report_spool import remove_stale_spools
+            from archive.verdicts import Verdict, needs_attention
+            from crawler.display import choose_display
+            from crawler.pipeline import run_pipeline
+            from crawler.schedule import RecrawlPolicy
+            from crawler.state import open_state_store
+
+            transport = replay_transport(args.replay)
+            if transport is not None:
+                config = config.with_overrides(politeness=REPLAY_POLITENESS)
+            remove_stale_spools(out)
+            scanned = pending.result()
         store = open_state_store(out)
         try:
             offset = 0.0 if args.now is None else args.now - time.time()
             now = time.time() + offset
             run_id = store.start_run(now=now, pid=os.getpid(), host=socket.gethostname())
-            scanned = scan(inputs)
             record_scan(store, scanned, now)
             policy = RecrawlPolicy.from_config(config.recrawl)
             limit = config.budget.max_urls or None
