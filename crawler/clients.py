@@ -15,6 +15,7 @@ proxy, no automatic redirects, and (on the real network) the address guard of
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from types import TracebackType
@@ -24,6 +25,7 @@ import httpx
 
 from crawler.addresses import GuardedBackend
 from crawler.config import Config
+from crawler.tls import client_context
 
 __all__ = ["ClientFactory", "GuardedTransport", "SetCookieJar", "SharedTransport"]
 
@@ -95,8 +97,6 @@ class ClientFactory:
         net = config.network
         self.config = config
         self.transport = transport
-        self.ssl_context = (ssl.create_default_context(cafile=net.ca_bundle) if net.ca_bundle
-                            else ssl.create_default_context())
         self.proxy = net.proxy or (_env_proxy() if net.trust_env else None)
         trusted: list[tuple[str, int]] = []
         if self.proxy:
@@ -106,6 +106,12 @@ class ClientFactory:
                                       trusted=trusted)
         self.timeout = httpx.Timeout(net.read_timeout, connect=net.connect_timeout, pool=net.fetch_deadline)
         self.headers = {"User-Agent": config.user_agent, "Accept-Encoding": net.accept_encoding}
+
+    @functools.cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        """Made when the first client to the network is (a replayed run needs none): the one
+        :func:`crawler.tls.prepare` started, if the run did."""
+        return client_context(self.config.network.ca_bundle)
 
     def new_client(self, *, connections: int) -> httpx.AsyncClient:
         """A client for one host with at most ``connections`` open connections."""

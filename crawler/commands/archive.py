@@ -137,6 +137,7 @@ def print_summary(result: PipelineResult, *, as_json: bool, elapsed: float) -> N
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler import tls
     from crawler.lock import RunLock
     from crawler.scan_process import remove_stale, start_scan
 
@@ -148,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
     with RunLock(out):  # one writer per collection: a scheduled run and a manual one never overlap
         remove_stale(out)
         with start_scan(inputs, out) as pending:    # in a process of its own, while the run's modules import
+            if not args.replay:
+                tls.prepare(config.network.ca_bundle)   # in a thread, meanwhile too
             import socket
 
             import trio

@@ -88,6 +88,7 @@ def change_lines(new_documents: Iterable[str], changes: Iterable[UrlChange]) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    from crawler import tls
     from crawler.lock import RunLock
     from crawler.scan_process import remove_stale, start_scan
 
@@ -101,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     with RunLock(out):
         remove_stale(out)
         with start_scan(inputs, out) as pending:    # in a process of its own, while the run's modules import
+            if not args.replay:
+                tls.prepare(config.network.ca_bundle)   # in a thread, meanwhile too
             import socket
 
             import trio
