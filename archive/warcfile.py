@@ -102,6 +102,25 @@ class RecordLocation:
     payload_digest: str | None
 
 
+#: bytes written between two writeback hints (:func:`_start_writeback`)
+WRITEBACK_BYTES = 8 << 20
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Have the kernel start writing a range of a file to disk now, without waiting for it.
+
+    Linux's ``POSIX_FADV_DONTNEED`` starts writeback of the range's dirty pages and drops its
+    clean ones from the page cache (PostgreSQL's ``*_flush_after`` fall back on it). Without it,
+    a run's WARC data sat dirty until the fsync at close, which then waited for all of it
+    (0.13 s for a 40 MB file here, seconds for a 1 GB one), and a crawl's archive pushed
+    other files out of the cache although it is never read back while written.
+    """
+    try:
+        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+    except (AttributeError, OSError):     # not on this platform or file system: writeback at close
+        pass
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -228,6 +247,7 @@ class WarcFile:
         self.size = 0
         self.records = 0
         self.closed = False
+        self._written_back = 0       # bytes handed to :func:`_start_writeback`
 
     def write(self, records: Sequence[Record]) -> list[RecordLocation]:
         """Append records (one gzip member each) and flush them to the OS; return where each landed."""
@@ -261,6 +281,9 @@ class WarcFile:
                     if entry is not None:
                         self._entries.add(entry)
         self._fh.flush()
+        if self.size - self._written_back >= WRITEBACK_BYTES:
+            _start_writeback(self._fh.fileno(), self._written_back, self.size - self._written_back)
+            self._written_back = self.size
         return out
 
     def sync(self) -> None:

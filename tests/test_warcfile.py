@@ -225,3 +225,33 @@ def test_sigkill_mid_record_then_recover_keeps_every_complete_record(tmp_path: P
         assert frames[offset].length == length and frames[offset].header("WARC-Record-ID") == record_id
     entries = list(read_cdxj(index_path_for(result.path, tmp_path / "indexes")))
     assert len(entries) == 5
+
+
+@pytest.mark.parametrize("gzip_level", [0, 6])
+def test_writeback_is_started_every_few_megabytes_over_the_whole_file(tmp_path: Path, gzip_level: int,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written data is handed to the kernel's writeback as the file grows (so that the fsync at close
+    waits for the tail only): consecutive ranges from offset 0, each at least WRITEBACK_BYTES long."""
+    import archive.warcfile as warcfile
+
+    calls: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(warcfile, "WRITEBACK_BYTES", 100_000)
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, offset, length, advice: calls.append((offset, length, advice)))
+    path, _ = write_sample(tmp_path, gzip_level=gzip_level)
+    assert len(calls) >= 2
+    assert all(advice == os.POSIX_FADV_DONTNEED and length >= 100_000 for _, length, advice in calls)
+    assert [offset for offset, _, _ in calls] == [0] + [o + n for o, n, _ in calls[:-1]]   # no gap, no overlap
+    assert calls[-1][0] + calls[-1][1] <= path.stat().st_size
+    assert warcio_check(path)
+
+
+def test_a_file_system_without_fadvise_still_gets_a_whole_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archive.warcfile as warcfile
+
+    def refuse(fd: int, offset: int, length: int, advice: int) -> None:
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(warcfile, "WRITEBACK_BYTES", 100_000)
+    monkeypatch.setattr(os, "posix_fadvise", refuse)
+    path, _ = write_sample(tmp_path, gzip_level=6)
+    assert warcio_check(path)
