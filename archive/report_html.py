@@ -21,13 +21,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rapidfuzz.distance import Indel
-
-from archive.align import ParagraphChange
 from archive.summary import Summary, run_record
 from archive.textnorm import CJK_RANGES
+
+if TYPE_CHECKING:
+    from archive.align import ParagraphChange
 from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
 __all__ = [
@@ -108,6 +108,8 @@ def word_diff(old: str, new: str) -> tuple[str, str]:
     >>> word_diff("<b>", "<i>")
     ('<del>&lt;b&gt;</del>', '<ins>&lt;i&gt;</ins>')
     """
+    from rapidfuzz.distance import Indel  # only a changed paragraph needs it: not at import (~15 ms)
+
     a, b = _UNITS.findall(old), _UNITS.findall(new)
     left: list[str] = []
     right: list[str] = []

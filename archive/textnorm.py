@@ -19,12 +19,13 @@ spaces (the same rule as the project's extraction benchmark).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
 __all__ = ["CJK_RANGES", "is_cjk", "normalize", "normalized_tokens", "shingles", "split_paragraphs", "token_chars",
-           "token_text", "tokens"]
+           "token_pattern", "token_text", "tokens"]
 
 #: Han (with extensions and compatibility ideographs), Hiragana, Katakana, Hangul
 #: syllables and jamo, and the ideographic iteration/zero marks 々 〆 〇.
@@ -66,8 +67,16 @@ def _mark_ranges() -> str:
 
 
 _CJK = re.compile(f"[{CJK_RANGES}]")
-# a CJK character alone, or a run of word characters (and combining marks) that are not CJK
-_TOKEN = re.compile(f"[{CJK_RANGES}]|(?:[^\\W{CJK_RANGES}]|[{_mark_ranges()}])+")
+
+
+@functools.cache
+def token_pattern() -> re.Pattern[str]:
+    """A CJK character alone, or a run of word characters (and combining marks) that are not CJK.
+
+    Made at its first use (the mark table looks up 65,536 characters: ~20 ms), not at import:
+    ASCII text never needs it, and most processes that import this module tokenise none.
+    """
+    return re.compile(f"[{CJK_RANGES}]|(?:[^\\W{CJK_RANGES}]|[{_mark_ranges()}])+")
 
 # Characters that carry no text: zero-width space/joiners, word joiner, BOM, soft hyphen,
 # invisible operators, Mongolian vowel separator, bidi marks and embeddings.
@@ -87,7 +96,7 @@ _PUNCT = re.compile("[" + "".join(_PUNCT_MAP) + "]")
 # characters, and ``c in text`` is a memchr-like scan, so testing each of them is 3-4x faster
 # than one regex scan of a long text (and than a sub with a callback per apostrophe).
 _PUNCT_ITEMS = tuple(_PUNCT_MAP.items())
-# For ASCII text :data:`_TOKEN` is ``\w+`` of ASCII, and normalize() changes no word character
+# For ASCII text :func:`token_pattern` is ``\w+`` of ASCII, and normalize() changes no word character
 # (NFKC leaves ASCII alone; its only ASCII rewrites are backtick to quote and whitespace runs).
 # The same holds for any text that is ASCII *after* normalize() and casefold(): an English page
 # with curly quotes and dashes takes the fast path once those are made ASCII.
@@ -162,7 +171,7 @@ def normalized_tokens(text: str) -> list[str]:
     folded = text.casefold()      # the same as lower() on ASCII
     if folded.isascii():
         return _ASCII_TOKEN.findall(folded)
-    return _TOKEN.findall(folded)
+    return token_pattern().findall(folded)
 
 
 def token_chars(text: str) -> str:
@@ -181,7 +190,7 @@ def token_chars(text: str) -> str:
     if not text.isascii():
         text = text.casefold()
         if not text.isascii():
-            return "".join(_TOKEN.findall(text))
+            return "".join(token_pattern().findall(text))
     return text.encode("ascii").translate(_ASCII_LOWER, _ASCII_NON_WORD).decode("ascii")
 
 

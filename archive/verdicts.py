@@ -73,13 +73,18 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from archive.boilerplate import text_weight
-from archive.compare import TextComparison, compare_texts, compare_title, excerpt_contained
 from archive.dates import DateComparison, When, compare_published
 from archive.images import ImageInfo
 from archive.redirects import is_elsewhere
+
+if TYPE_CHECKING:
+    from archive.compare import TextComparison
+
+# archive.compare (rapidfuzz, the token tables) and archive.boilerplate (selectolax) are imported
+# by _judge_article, where a page is read: a run's crawling process, which hands pages to judging
+# processes or only captures, decides from outcomes alone and never loads them (~0.1 s)
 
 __all__ = [
     "ATTENTION",
@@ -425,6 +430,9 @@ def _first(*values: str | None) -> str:
 
 def _judge_article(item: UrlInput, f: Fetched, base: Evidence, t: Thresholds,
                    min_chars: int) -> tuple[Verdict, Evidence, TextComparison | None]:
+    from archive.boilerplate import text_weight
+    from archive.compare import compare_texts, compare_title, excerpt_contained
+
     ctype = (f.content_type or "").split(";")[0].strip().lower()
     a = f.article
     found_text = "\n".join(a.paragraphs) if a is not None and a.paragraphs else (a.text if a else "")

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from crawler.corpuswalk import iter_corpus_files
-from crawler.documents import Citation, Document, ParsedDocument, Problem, parse_document
 from crawler.inputs import split_inputs
+from crawler.scanned import Citation, Document, ParsedDocument, Problem
 from crawler.scanstore import PAGE_ROWS, CitedUrl, ScanStore, ScanUrls
 from crawler.urls import SkippedUrl, clean_url
 
@@ -289,4 +289,8 @@ def _read(path: str, doc_id: str, max_bytes: int) -> ParsedDocument:
     if len(data) > max_bytes:
         return ParsedDocument(None, (), (Problem(doc_id, "too-large",
                                                  f"larger than {max_bytes} bytes; not read as a document"),))
+    from crawler.documents import (
+        parse_document,  # the parser's imports (YAML, HTML, charsets): where files are read
+    )
+
     return parse_document(data, doc_id=doc_id, path=path)

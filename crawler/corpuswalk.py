@@ -17,7 +17,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 
-from crawler.documents import Problem
+from crawler.scanned import Problem
 
 __all__ = ["iter_corpus_files"]
 

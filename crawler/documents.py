@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from crawler.decoding import NotText, decode_text
@@ -38,6 +37,7 @@ from crawler.frontmatter import (
     walk_urls,
 )
 from crawler.htmlbody import looks_like_html, parse_html_body
+from crawler.scanned import NOTICE_KINDS, Citation, Document, ParsedDocument, Problem
 from crawler.urls import SkippedUrl, clean_url, find_text_urls
 
 __all__ = [
@@ -52,67 +52,6 @@ __all__ = [
 
 #: front-matter keys naming the URL a document is a snapshot of, preferred first
 SNAPSHOT_KEYS = ("originalUrl", "webUrl")
-#: problem kinds that do not stop a document from being scanned
-NOTICE_KINDS = frozenset({"not-utf8-decoded", "bad-date", "skipped-url", "no-cited-url"})
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    """One document citing one URL in one role, with the metadata it cites beside the URL."""
-
-    document: str
-    role: str
-    title: str | None = None
-    excerpt: str | None = None
-    published: str | None = None
-    width: int | None = None
-    height: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """A stored snapshot. ``body`` is ``None`` when dropped to save memory (see :func:`crawler.corpus.scan`)."""
-
-    id: str
-    path: str
-    shape: str
-    title: str | None
-    body: str | None
-    excerpt: str | None
-    published: dt.datetime | None
-    content_hash: str
-    encoding: str
-    size: int
-    urls: tuple[str, ...]
-    snapshot_url: str | None = None
-    snapshot_via: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Something about one input a person should know; ``kind`` is a stable machine-readable word.
-
-    Kinds: ``binary``, ``bad-yaml``, ``empty``, ``unreadable``, ``too-large`` (the file yields
-    no document) and the notices ``not-utf8-decoded``, ``bad-date``, ``skipped-url``,
-    ``no-cited-url`` (the document is scanned anyway).
-    """
-
-    path: str
-    kind: str
-    message: str
-
-    @property
-    def is_notice(self) -> bool:
-        return self.kind in NOTICE_KINDS
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedDocument:
-    """What one file yields: the document (or none), ``(url, citation)`` pairs and problems."""
-
-    document: Document | None
-    citations: tuple[tuple[str, Citation], ...]
-    problems: tuple[Problem, ...]
 
 
 def parse_document(data: bytes, *, doc_id: str, path: str) -> ParsedDocument:

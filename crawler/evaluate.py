@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from archive.content import ContentDecodingError, decode_content
 from archive.exchange import Exchange
-from archive.extract import extract_article
 from archive.images import HEADER_BYTES, ImageInfo, image_info
 from archive.verdicts import (
     Citation,
@@ -27,8 +25,8 @@ from archive.verdicts import (
     url_kind,
 )
 from crawler.corpus import CitedUrl
-from crawler.documents import Document
 from crawler.outcomes import FetchResult
+from crawler.scanned import Document
 
 __all__ = ["BodyFindings", "document_input", "examine_body", "fetched", "snapshot_of", "url_input", "verdict_citations"]
 
@@ -75,6 +73,10 @@ def examine_body(exchange: Exchange, *, kind: str, max_decompressed: int) -> Bod
     is not extracted: a link is judged by its fetch alone (``fetched``, ``moved``, ``gone`` …),
     so its text would be extracted for nothing (2–3 ms of CPU for a typical news page).
     """
+    # where pages are read (a judging process, a small run's thread), not where they are fetched
+    from archive.content import ContentDecodingError, decode_content
+    from archive.extract import extract_article
+
     ctype = exchange.response.header("Content-Type")
     mime = (ctype or "").split(";")[0].strip().lower()
     encoding = exchange.response.header("Content-Encoding")

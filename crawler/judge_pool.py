@@ -40,9 +40,9 @@ import crawler
 from archive.verdicts import UrlVerdict
 from crawler.config import Config
 from crawler.corpus import CitedUrl
-from crawler.documents import Document
 from crawler.frames import FrameBuffer, FrameError, encode_frame
 from crawler.outcomes import FetchResult
+from crawler.scanned import Document
 
 __all__ = ["CLOSE_GRACE", "JudgeGone", "JudgePool", "JudgingError", "open_judge_pool"]
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
-from crawler.documents import Citation, Document, Problem
+from crawler.scanned import Citation, Document, Problem
 from crawler.titles import TitleIndex
 
 __all__ = ["PAGE_ROWS", "CitedUrl", "ScanStore", "ScanUrls", "TableView"]

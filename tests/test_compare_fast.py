@@ -43,7 +43,7 @@ def ref_normalize(text: str) -> str:
 
 
 def ref_tokens(text: str) -> list[str]:
-    return textnorm._TOKEN.findall(ref_normalize(text).casefold())
+    return textnorm.token_pattern().findall(ref_normalize(text).casefold())
 
 
 def ref_split_paragraphs(text: str | Sequence[str]) -> list[str]:
@@ -53,8 +53,8 @@ def ref_split_paragraphs(text: str | Sequence[str]) -> list[str]:
 
 def ref_compare_texts(stored: str | Sequence[str], found: str | Sequence[str]) -> TextComparison:
     s_paras, f_paras = ref_split_paragraphs(stored), ref_split_paragraphs(found)
-    s_per = [textnorm._TOKEN.findall(p.casefold()) for p in s_paras]
-    f_per = [textnorm._TOKEN.findall(p.casefold()) for p in f_paras]
+    s_per = [textnorm.token_pattern().findall(p.casefold()) for p in s_paras]
+    f_per = [textnorm.token_pattern().findall(p.casefold()) for p in f_paras]
     s_toks = [t for toks in s_per for t in toks]
     f_toks = [t for toks in f_per for t in toks]
     s_sh, f_sh = Counter(shingles(s_toks, SHINGLE)), Counter(shingles(f_toks, SHINGLE))
