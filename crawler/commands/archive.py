@@ -15,6 +15,8 @@ from crawler.commands.options import add_fetch_options, config_from_args
 from crawler.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from archive.replay import WarcReplayTransport
     from crawler.config import Config
     from crawler.corpus import ScanResult
@@ -136,10 +138,35 @@ def print_summary(result: PipelineResult, *, as_json: bool, elapsed: float) -> N
     show(result.summary, result.reports, file=sys.stdout)
 
 
-def run(args: argparse.Namespace) -> int:
+def prepare_run(args: argparse.Namespace, config: Config, inputs: Sequence[str],
+                out: Path) -> tuple[Config, WarcReplayTransport | None, ScanResult]:
+    """The start of ``archive`` and ``run``, holding the collection's lock: the corpus scanned in a
+    child process (:mod:`crawler.scan_process`) and the TLS context made in a thread
+    (:mod:`crawler.tls`) while the run's modules import here; the configuration (for ``--replay``),
+    the replay transport and the scan."""
     from crawler import tls
-    from crawler.lock import RunLock
     from crawler.scan_process import remove_stale, start_scan
+
+    remove_stale(out)
+    with start_scan(inputs, out) as pending:
+        if not args.replay:
+            tls.prepare(config.network.ca_bundle)
+        import trio  # noqa: F401  (what the run needs, imported while the child scans)
+
+        import crawler.display
+        import crawler.pipeline
+        import crawler.state  # noqa: F401
+        from archive.report_spool import remove_stale_spools
+
+        transport = replay_transport(args.replay)
+        if transport is not None:
+            config = config.with_overrides(politeness=REPLAY_POLITENESS)
+        remove_stale_spools(out)
+        return config, transport, pending.result()
+
+
+def run(args: argparse.Namespace) -> int:
+    from crawler.lock import RunLock
 
     started = time.monotonic()
     config = config_from_args(args)
@@ -147,24 +174,15 @@ def run(args: argparse.Namespace) -> int:
     out = Path(config.collection.out)
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out):  # one writer per collection: a scheduled run and a manual one never overlap
-        remove_stale(out)
-        with start_scan(inputs, out) as pending:    # in a process of its own, while the run's modules import
-            if not args.replay:
-                tls.prepare(config.network.ca_bundle)   # in a thread, meanwhile too
-            import socket
+        config, transport, scanned = prepare_run(args, config, inputs, out)
+        import socket
 
-            import trio
+        import trio
 
-            from archive.report_spool import remove_stale_spools
-            from crawler.display import choose_display
-            from crawler.pipeline import run_pipeline, scan_requests
-            from crawler.state import open_state_store
+        from crawler.display import choose_display
+        from crawler.pipeline import run_pipeline, scan_requests
+        from crawler.state import open_state_store
 
-            transport = replay_transport(args.replay)
-            if transport is not None:
-                config = config.with_overrides(politeness=REPLAY_POLITENESS)
-            remove_stale_spools(out)
-            scanned = pending.result()
         store = open_state_store(out)
         try:
             now = time.time()

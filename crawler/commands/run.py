@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler import exitcodes
-from crawler.commands.archive import REPLAY_POLITENESS, record_scan, replay_transport
+from crawler.commands.archive import prepare_run, record_scan
 from crawler.commands.options import add_fetch_options, config_from_args
 from crawler.errors import UsageError
 
@@ -88,9 +88,7 @@ def change_lines(new_documents: Iterable[str], changes: Iterable[UrlChange]) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler import tls
     from crawler.lock import RunLock
-    from crawler.scan_process import remove_stale, start_scan
 
     started = time.monotonic()
     config = config_from_args(args)
@@ -100,26 +98,17 @@ def run(args: argparse.Namespace) -> int:
     out = Path(config.collection.out)
     out.mkdir(parents=True, exist_ok=True)
     with RunLock(out):
-        remove_stale(out)
-        with start_scan(inputs, out) as pending:    # in a process of its own, while the run's modules import
-            if not args.replay:
-                tls.prepare(config.network.ca_bundle)   # in a thread, meanwhile too
-            import socket
+        config, transport, scanned = prepare_run(args, config, inputs, out)
+        import socket
 
-            import trio
+        import trio
 
-            from archive.report_spool import remove_stale_spools
-            from archive.verdicts import Verdict, needs_attention
-            from crawler.display import choose_display
-            from crawler.pipeline import run_pipeline
-            from crawler.schedule import RecrawlPolicy
-            from crawler.state import open_state_store
+        from archive.verdicts import Verdict, needs_attention
+        from crawler.display import choose_display
+        from crawler.pipeline import run_pipeline
+        from crawler.schedule import RecrawlPolicy
+        from crawler.state import open_state_store
 
-            transport = replay_transport(args.replay)
-            if transport is not None:
-                config = config.with_overrides(politeness=REPLAY_POLITENESS)
-            remove_stale_spools(out)
-            scanned = pending.result()
         store = open_state_store(out)
         try:
             offset = 0.0 if args.now is None else args.now - time.time()
