@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -36,8 +34,8 @@ from typing import Any
 
 import trio
 
-import crawler
 from archive.verdicts import UrlVerdict
+from crawler import child_command
 from crawler.config import Config
 from crawler.corpus import CitedUrl
 from crawler.frames import FrameBuffer, FrameError, encode_frame
@@ -52,13 +50,10 @@ CLOSE_GRACE = 10.0
 #: how much nicer than the run a judging process is (``os.nice``): the event loop's latency is every
 #: host's turnaround, and judging is batch work with a bounded queue, so judging yields the CPU to it
 JUDGE_NICENESS = 10
-#: a judging process: nicer, deaf to Ctrl-C, the same ``crawler`` as this process; then serve, and
-#: end without tearing the interpreter down (its last frame is flushed: ~50 ms less for the run's end)
-_BOOT = ("import os, signal, sys; hasattr(os, 'nice') and os.nice({nice}); "
-         "signal.signal(signal.SIGINT, signal.SIG_IGN); sys.path.insert(0, {top!r}); "
-         "from crawler.judging import serve; serve(); sys.stderr.flush(); os._exit(0)")
-#: the folder holding this ``crawler`` package
-_TOP = os.path.dirname(os.path.dirname(os.path.abspath(crawler.__file__)))
+#: a judging process: nicer, deaf to Ctrl-C; then serve, and end without tearing the interpreter
+#: down (crawler.cli.exit_now: ~50 ms less for the run's end)
+_BOOT = ("import os, signal; hasattr(os, 'nice') and os.nice({nice}); signal.signal(signal.SIGINT, signal.SIG_IGN); "
+         "from crawler.cli import exit_now; from crawler.judging import serve; serve(); exit_now(0)")
 
 
 class JudgingError(Exception):
@@ -174,7 +169,7 @@ async def _read(worker: _Worker) -> None:
 
 
 async def _start(config: Config, root: str | None) -> _Worker:
-    process = await trio.lowlevel.open_process([sys.executable, "-c", _BOOT.format(nice=JUDGE_NICENESS, top=_TOP)],
+    process = await trio.lowlevel.open_process(child_command(_BOOT.format(nice=JUDGE_NICENESS)),
                                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     worker = _Worker(process)
     assert process.stdin is not None

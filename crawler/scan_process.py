@@ -33,7 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-import crawler
+from crawler import child_command
 from crawler.inputs import split_inputs
 
 if TYPE_CHECKING:
@@ -43,11 +43,8 @@ __all__ = ["SCAN_DIR", "PendingScan", "child", "remove_stale", "start_scan"]
 
 #: the folder of a collection where a child's scan store is written
 SCAN_DIR = ".scan-tmp"
-#: the child: the same ``crawler`` as this process; it ends without tearing its interpreter down
-_BOOT = ("import sys; sys.path.insert(0, {top!r}); from crawler.scan_process import child; "
-         "child(sys.argv[1], sys.argv[2])")
-#: the folder holding this ``crawler`` package
-_TOP = os.path.dirname(os.path.dirname(os.path.abspath(crawler.__file__)))
+#: the child (:func:`child`)
+_BOOT = "from crawler.scan_process import child; child(sys.argv[1], sys.argv[2])"
 
 
 def remove_stale(collection: str | os.PathLike[str]) -> None:
@@ -84,7 +81,7 @@ class PendingScan:
         os.unlink(name)                     # the child makes the database: a name no one else takes
         self._store_path = Path(name)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT.format(top=_TOP), name, json.dumps(self.paths)],
+            child_command(_BOOT, name, json.dumps(self.paths)),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def result(self) -> ScanResult:
@@ -128,12 +125,12 @@ class PendingScan:
 
 
 def child(store_path: str, paths_json: str) -> None:
-    """The child process: scan into ``store_path``, print ``{"root": ...}``, end (exit 1 on an error)."""
+    """The child process: scan into ``store_path``, print ``{"root": ...}``, end without tearing its
+    interpreter down (exit 1 with a traceback on an error)."""
+    from crawler.cli import exit_now
     from crawler.corpus import scan
 
     result = scan(json.loads(paths_json), store_path=store_path)
     result.close()
     sys.stdout.write(json.dumps({"root": result.root}))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    exit_now(0)
