@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from archive.summary import Summary, run_record
 from archive.textnorm import CJK_RANGES
+from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
 if TYPE_CHECKING:
     from archive.align import ParagraphChange
-from archive.verdicts import DocumentVerdict, UrlVerdict, Verdict, needs_attention
 
 __all__ = [
     "CHANGED_HEADING",

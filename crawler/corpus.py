@@ -289,8 +289,7 @@ def _read(path: str, doc_id: str, max_bytes: int) -> ParsedDocument:
     if len(data) > max_bytes:
         return ParsedDocument(None, (), (Problem(doc_id, "too-large",
                                                  f"larger than {max_bytes} bytes; not read as a document"),))
-    from crawler.documents import (
-        parse_document,  # the parser's imports (YAML, HTML, charsets): where files are read
-    )
+    # the parser and its imports (YAML, HTML, charsets) where files are read: not in a run's crawling process
+    from crawler.documents import parse_document
 
     return parse_document(data, doc_id=doc_id, path=path)

@@ -151,7 +151,8 @@ def prepare_run(args: argparse.Namespace, config: Config, inputs: Sequence[str],
     with start_scan(inputs, out) as pending:
         if not args.replay:
             tls.prepare(config.network.ca_bundle)
-        import trio  # noqa: F401  (what the run needs, imported while the child scans)
+        # what the run needs, imported while the child scans (the commands' own imports then find them)
+        import trio  # noqa: F401
 
         import crawler.display
         import crawler.pipeline
