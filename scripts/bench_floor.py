@@ -6,8 +6,9 @@
 ``scripts/bench`` runs this beside ``citecrawl archive`` and wget, on the same URLs and origin,
 in the same rounds. It is the least any crawler built on trio and httpx can do for a page: one
 ``httpx.AsyncClient`` per host (one shared pool costs more: httpcore scans every connection of a
-pool for each request) sharing one TLS context, ``--per-host`` connections each, at most ``--concurrency`` requests in
-flight, ``Accept-Encoding: gzip``, the body read as received (``aiter_raw``) and dropped. No
+pool for each request), all sharing one TLS context, ``--per-host`` connections each, at most
+``--concurrency`` requests in flight, ``Accept-Encoding: gzip``, the body read as received
+(``aiter_raw``) and dropped. No
 WARC, no state, no politeness, no decoding, no error handling beyond counting failures. What
 citecrawl spends above this row's CPU a page is its own work; what this row spends is the price
 of the stack the project chose, which no change inside citecrawl can lower.

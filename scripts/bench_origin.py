@@ -20,8 +20,9 @@ politeness audit reads it. nginx writes it itself (``$msec`` is the end, ``$requ
 gives the start); the Python origin keeps it in memory.
 
 The Python origin is a raw HTTP/1.1 server on asyncio protocols (keep-alive, answers built in
-advance, a ``delay`` before each head to stand in for network latency, ~0.1 ms of CPU a request); nginx is used when it is
-installed, as a non-daemon child with a generated configuration, and stopped at the end.
+advance, a ``delay`` before each head to stand in for network latency, ~0.1 ms of CPU a
+request); nginx is used when it is installed, as a non-daemon child with a generated
+configuration, and stopped at the end.
 """
 
 from __future__ import annotations
@@ -121,8 +122,8 @@ def serve(port: int, *, delay: float = 0.0, hosts: list[str] = HOSTS, seed: int 
 
     asyncio protocols, not trio streams: this process stands in for servers that are elsewhere,
     so the less of the machine's CPU it takes from the crawler, the truer the run. Answers are
-    built in advance; a delayed answer is one ``call_later``. (The trio server it replaces took
-    0.58 ms of CPU a request.)
+    built in advance; a delayed answer is one ``call_later``: ~0.10 ms of CPU a request, where the
+    trio server it replaces took 0.19–0.23 ms (1,000 requests on 20 keep-alive connections).
     """
     import asyncio
 
