@@ -140,6 +140,7 @@ class Crawler:
         self._nursery: trio.Nursery | None = None
         self._wakeup = trio.Event()
         self._backlog = trio.Semaphore(BACKLOG_PER_SLOT * config.politeness.concurrency)
+        self._lane = trio.StrictFIFOLock()      # responses closed one at a time: see fetch_hop
         # jobs that gave their slot back to wait for the backlog: neither queued nor in flight in
         # the core, yet their host is still wanted (its client and connections stay open for them)
         self._parked: dict[str, int] = {}
@@ -455,7 +456,7 @@ class Crawler:
             number = next(numbers)
             started = trio.current_time()
             res, nxt = await fetch_hop(client, request, max_body_bytes=net.max_body_bytes,
-                                       deadline=net.fetch_deadline)
+                                       deadline=net.fetch_deadline, lane=self._lane)
             ended = trio.current_time()
             retry_after: float | None = None
             error: str | None

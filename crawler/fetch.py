@@ -47,6 +47,19 @@ _CLOSE_GRACE = 5.0
 MAX_HEAD_BYTES = 32 * 1024 - 512
 
 
+class _NoLane:
+    """``async with`` that does nothing: a fetch without a lane."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LANE = _NoLane()
+
+
 def _head_size(response: httpx.Response) -> int:
     """Bytes of the response head as it will be stored: status line, ``name: value`` lines, blank line."""
     reason = response.extensions.get("reason_phrase") or b""
@@ -136,8 +149,18 @@ async def fetch_hop(
     *,
     max_body_bytes: int,
     deadline: float,
+    lane: trio.StrictFIFOLock | None = None,
 ) -> tuple[Exchange | HopFailure, httpx.Request | None]:
-    """Send ``request`` once; the captured exchange (or failure) and the redirect request, if any."""
+    """Send ``request`` once; the captured exchange (or failure) and the redirect request, if any.
+
+    ``lane``, shared by the fetches of a run, is taken to close a response read to its end
+    (putting its connection back in the pool: httpcore's locks, no network I/O), never across a
+    read: the fetches whose bodies came in together then finish one after another, in the order
+    their bodies ended, not all at the same late moment (see :mod:`crawler.idle` for why that
+    bunching lasts and what it costs). Measured, holding it also for the work between reads added
+    nothing; taking it without a scheduler round when free (``acquire_nowait``) lost all the gain.
+    """
+    turn = lane if lane is not None else _NO_LANE
     started = trio.current_time()
     date = datetime.now(UTC)
     response: httpx.Response | None = None
@@ -165,11 +188,13 @@ async def fetch_hop(
         spool = new_body_spool()
         chunks = _raw_chunks(response)
         capped = False
+        ended = False
         try:
             while True:
                 try:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
+                    ended = True
                     break
                 except httpx.TimeoutException:
                     if not capped:      # the per-chunk read timeout: cut by time, not by the peer
@@ -195,8 +220,14 @@ async def fetch_hop(
                 spool.write(chunk)
                 length += len(chunk)
         finally:
+            # a body read to its end leaves a connection to put back in the pool (bookkeeping, in
+            # the lane); any other is closed on the network, outside it
             with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_GRACE):
-                await response.aclose()
+                if ended:
+                    async with turn:
+                        await response.aclose()
+                else:
+                    await response.aclose()
     if response is None:
         return HopFailure(Outcome.TIMEOUT, f"no response within the {deadline:g} s deadline"), None
     if scope.cancelled_caught and truncated is None:

@@ -678,3 +678,38 @@ def test_the_cookie_jar_reads_only_responses_that_set_cookies(monkeypatch: pytes
     client.cookies.extract_cookies(httpx.Response(200, request=request))
     client.cookies.extract_cookies(httpx.Response(201, headers={"Set-Cookie": "a=1"}, request=request))
     assert read == [201]
+
+
+async def test_the_lane_is_never_held_across_a_body_read(autojump_clock: Any) -> None:
+    """Fetches take turns in one lane for the work between body reads (so that responses that came
+    in together finish one after another), but a body still arriving must not hold up the others:
+    a page of another host is delivered while a slow body dribbles in."""
+    owners: list[object] = []
+    crawler: Crawler | None = None
+
+    class Dribble(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            for _ in range(10):
+                assert crawler is not None
+                # inside a read of the fetch's body: the fetch must not hold the lane here
+                owners.append(crawler._lane.statistics().owner is trio.lowlevel.current_task())
+                await trio.sleep(1)
+                yield b"x" * 10
+
+    def site(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "slow.example":
+            return httpx.Response(200, stream=Dribble())
+        return httpx.Response(200, content=b"y" * 100)
+
+    crawler = Crawler(config(max_attempts=1, delay=0.0), transport=Recorder(site), rng=random.Random(1))
+    send, recv = trio.open_memory_channel[FetchResult](0)
+    delivered: dict[str, float] = {}
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(crawler.run, ["http://slow.example/", "http://fast.example/"], send)
+        async with recv:
+            async for result in recv:
+                delivered[result.url] = trio.current_time()
+                assert result.outcome is Outcome.OK
+                result.close()
+    assert owners == [False] * 10
+    assert delivered["http://fast.example/"] < 1 <= 10 <= delivered["http://slow.example/"]
