@@ -21,12 +21,14 @@ milliseconds at no cost; a request held costs its host that time. Together: 2–
 response to the next request, 91 % of the bound (``scripts/bench_ab.py --latency 0.05``).
 
 Nothing starves: fetches end up blocked on the network, or on the crawler's backlog of results
-not yet taken, which only the consumer frees; and the consumer stops waiting for turns when
-results pile up (:data:`crawler.pipeline.KEEPING_UP`).
+not yet taken, which only the consumer frees; the consumer stops waiting for turns when results
+pile up (:data:`crawler.pipeline.KEEPING_UP`); and a wait has a ``patience`` (a fetch streaming
+a large body from a fast server may leave no idle moment until it ends).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,6 +48,7 @@ __all__ = ["IdleTurns", "IdleTurnsStatistics", "open_idle_turns"]
 class IdleTurnsStatistics:
     waiting: int        # tasks waiting for a turn
     given: int          # turns given so far
+    lapsed: int         # waits that ended without a turn (out of patience, or cancelled)
 
 
 class IdleTurns:
@@ -56,9 +59,11 @@ class IdleTurns:
         self._someone = trio.Event()
         self._serving = False
         self._given = 0
+        self._lapsed = 0
 
-    async def wait_turn(self) -> None:
-        """Return when every other task is blocked (a checkpoint only, once the turns are closed)."""
+    async def wait_turn(self, *, patience: float = math.inf) -> None:
+        """Return when every other task is blocked, or after ``patience`` seconds without such a
+        moment (a checkpoint only, once the turns are closed)."""
         if not self._serving:
             await trio.lowlevel.checkpoint()
             return
@@ -66,14 +71,15 @@ class IdleTurns:
         self._waiting.append(event)
         self._someone.set()
         try:
-            await event.wait()
-        except BaseException:
-            if not event.is_set():
+            with trio.move_on_after(patience):
+                await event.wait()
+        finally:
+            if not event.is_set():          # out of patience, or cancelled: out of the queue
                 self._waiting.remove(event)
-            raise
+                self._lapsed += 1
 
     def statistics(self) -> IdleTurnsStatistics:
-        return IdleTurnsStatistics(waiting=len(self._waiting), given=self._given)
+        return IdleTurnsStatistics(waiting=len(self._waiting), given=self._given, lapsed=self._lapsed)
 
     async def _serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self._serving = True

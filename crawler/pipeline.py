@@ -105,6 +105,8 @@ JOBS_PER_JUDGE = 4
 #: results waiting for the consumer (of RESULTS_BUFFER) below which it lets fetches go first: with
 #: more, it is what holds the crawl back (a throughput run: waiting there cost 4 % more CPU a page)
 KEEPING_UP = 4
+#: seconds a result waits at most for a moment when no fetch can go on
+IDLE_PATIENCE = 0.1
 #: the results channel between the crawler and the consumer
 RESULTS_BUFFER = 16
 
@@ -330,7 +332,7 @@ async def _run_spooled(
             milliseconds at no cost, a host's next request would lose them. Unless results pile up:
             then this consumer is what holds the crawl back, and it goes on at once."""
             if receive.statistics().current_buffer_used < KEEPING_UP:
-                await idle.wait_turn()
+                await idle.wait_turn(patience=IDLE_PATIENCE)
 
         async with receive, trio.open_nursery() as judges:
             async for result in receive:

@@ -6,7 +6,7 @@ import pytest
 import trio
 import trio.testing
 
-from crawler.idle import open_idle_turns
+from crawler.idle import IdleTurnsStatistics, open_idle_turns
 
 
 async def test_a_turn_waits_for_busy_tasks() -> None:
@@ -76,9 +76,26 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
         with trio.move_on_after(0) as scope:
             await idle.wait_turn()
         assert scope.cancelled_caught
-        assert idle.statistics().waiting == 0
+        assert idle.statistics().waiting == 0 and idle.statistics().lapsed == 1
         await idle.wait_turn()              # the turns still work after it
         assert idle.statistics().given == 1
+
+
+async def test_patience_ends_a_wait_that_gets_no_turn() -> None:
+    """A task that never blocks (a fast stream, say) leaves no idle moment: the waiter goes on
+    after its patience all the same (10 ms of real time: a busy loop leaves MockClock still)."""
+    done = trio.Event()
+
+    async def busy() -> None:
+        while not done.is_set():
+            await trio.lowlevel.checkpoint()
+
+    with trio.fail_after(5):
+        async with open_idle_turns() as idle, trio.open_nursery() as nursery:
+            nursery.start_soon(busy)
+            await idle.wait_turn(patience=0.01)
+            done.set()
+    assert idle.statistics() == IdleTurnsStatistics(waiting=0, given=0, lapsed=1)
 
 
 async def test_after_the_turns_close_waiting_is_a_checkpoint() -> None:
