@@ -9,7 +9,8 @@ take ~0.5 ms each), every one of those rounds is long. Worse, under that round r
 whose responses arrived together all finish together, send their next requests together, and
 get their next responses together: the bunching never dissolves. Measured with 20 hosts at 50 ms
 a response, one connection each: from a response's end to its host's next request took 7–9 ms
-on average (1.7 ms with one host), and the crawl made 83 % of the bound.
+on average (1.7 ms with one host), and the crawl proper (first request to last response)
+made 83–86 % of the bound.
 
 Two changes undo it. Fetches finish their responses one at a time, in the order the bodies
 ended (the lane of :func:`crawler.fetch.fetch_hop`). And the consumer of results (WARC records,
@@ -18,7 +19,8 @@ moment when every other task is blocked (on the network, a timer, a thread or a 
 waiter per such moment, first come first served (trio's ``wait_all_tasks_blocked`` would wake
 them all at once, and their steps would make one long round again). A result waits a few
 milliseconds at no cost; a request held costs its host that time. Together: 2–4 ms from a
-response to the next request, 91 % of the bound (``scripts/bench_ab.py --latency 0.05``).
+response to the next request, 91–92 % of the bound (``scripts/bench --parts latency``,
+capture-only, origin-side).
 
 Nothing starves: fetches end up blocked on the network, or on the crawler's backlog of results
 not yet taken, which only the consumer frees; the consumer stops waiting for turns when results

@@ -336,9 +336,9 @@ async def _run_spooled(
 
         async with receive, trio.open_nursery() as judges:
             async for result in receive:
-                await after_fetches()
                 handed_over = False
                 try:
+                    await after_fetches()           # inside the try: cancelled here, the hops are closed
                     cited = judge.cited(result.url)     # looked up once: the metadata record and the judge
                     written = await _archive(writer, result, cited)
                     fetched_bytes += sum(h.body_length for h in result.hops)
