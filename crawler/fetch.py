@@ -47,19 +47,6 @@ _CLOSE_GRACE = 5.0
 MAX_HEAD_BYTES = 32 * 1024 - 512
 
 
-class _NoLane:
-    """``async with`` that does nothing: a fetch without a lane."""
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LANE = _NoLane()
-
-
 def _head_size(response: httpx.Response) -> int:
     """Bytes of the response head as it will be stored: status line, ``name: value`` lines, blank line."""
     reason = response.extensions.get("reason_phrase") or b""
@@ -160,7 +147,6 @@ async def fetch_hop(
     bunching lasts and what it costs). Measured, holding it also for the work between reads added
     nothing; taking it without a scheduler round when free (``acquire_nowait``) lost all the gain.
     """
-    turn = lane if lane is not None else _NO_LANE
     started = trio.current_time()
     date = datetime.now(UTC)
     response: httpx.Response | None = None
@@ -223,8 +209,8 @@ async def fetch_hop(
             # a body read to its end leaves a connection to put back in the pool (bookkeeping, in
             # the lane); any other is closed on the network, outside it
             with trio.CancelScope(shield=True), trio.move_on_after(_CLOSE_GRACE):
-                if ended:
-                    async with turn:
+                if ended and lane is not None:
+                    async with lane:
                         await response.aclose()
                 else:
                     await response.aclose()
