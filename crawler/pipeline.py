@@ -25,6 +25,7 @@ the writer only ever leaves whole records behind.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -109,6 +110,13 @@ KEEPING_UP = 4
 IDLE_PATIENCE = 0.1
 #: the results channel between the crawler and the consumer
 RESULTS_BUFFER = 16
+#: judged results recorded in the state store in one transaction at most (one a transaction cost
+#: 87 µs a capture, 32 a transaction 44 µs: scripts/bench_state.py). Fewer go at the first moment
+#: no fetch can go on, RECORD_SECONDS after the first at the latest, and when the crawl ends, even
+#: on an error. A process killed outright loses those not recorded yet: they stay due, and the
+#: next run fetches them again
+RECORD_BATCH = 32
+RECORD_SECONDS = 0.25
 
 
 class _Judge:
@@ -288,6 +296,8 @@ async def _run_spooled(
     crawler_stopped = [False]
     fetched_urls = [0]
     policy = RecrawlPolicy.from_config(config.recrawl)
+    unrecorded: list[Capture] = []      # judged, for the state store's next transaction (RECORD_BATCH)
+    to_record = trio.Event()            # set while there are
 
     def earlier(url: str) -> CaptureRef | None:
         prev = store.last_capture(url) if store is not None else None
@@ -308,8 +318,30 @@ async def _run_spooled(
         if result.outcome != Outcome.DEFERRED:
             fetched_urls[0] += 1
         if store is not None and result.outcome != Outcome.DEFERRED:
-            store.record_capture(_capture(result, written, verdict, wall_clock()), run_id=run_id, policy=policy)
+            unrecorded.append(_capture(result, written, verdict, wall_clock()))
+            if len(unrecorded) >= RECORD_BATCH:
+                record_now()
+            else:
+                to_record.set()
         display.url_done(verdict)
+
+    def record_now() -> None:
+        """Put the judged captures not recorded yet in the state store, one transaction for all."""
+        nonlocal to_record
+        if unrecorded and store is not None:
+            store.record_captures(unrecorded, run_id=run_id, policy=policy)
+        unrecorded.clear()
+        if to_record.is_set():
+            to_record = trio.Event()
+
+    async def record_when_idle(idle: IdleTurns) -> None:
+        """Record what was judged at the next moment no fetch can go on (or RECORD_SECONDS later):
+        a run that keeps the event loop busy records in batches, one that waits for the network
+        records each capture as soon as it is judged (a run killed then fetches nothing twice)."""
+        while True:
+            await to_record.wait()
+            await idle.wait_turn(patience=RECORD_SECONDS)
+            record_now()
 
     async def finish(result: FetchResult, written: CaptureResult | None, cited: CitedUrl,
                      after_fetches: Callable[[], Awaitable[None]]) -> None:
@@ -395,28 +427,37 @@ async def _run_spooled(
             helpers.start_soon(watch_signals, everything)
             helpers.start_soon(tick)
             helpers.start_soon(budget_timer)
-            async with open_idle_turns() as idle, trio.open_nursery() as work:
-                work.start_soon(crawler.run, requests, send)
-                work.start_soon(consume, receive, writer, idle)
+            async with open_idle_turns() as idle, trio.open_nursery() as recording:
+                recording.start_soon(record_when_idle, idle)
+                async with trio.open_nursery() as work:
+                    work.start_soon(crawler.run, requests, send)
+                    work.start_soon(consume, receive, writer, idle)
+                recording.cancel_scope.cancel()
             helpers.cancel_scope.cancel()
 
     warc_files: tuple[Path, ...] = ()
-    async with judge.running():         # the judging processes start first: they import while we go on
-        if write_warcs:
-            for fixed in await trio.to_thread.run_sync(lambda: recover(out / "warcs", index_dir=out / "indexes")):
-                display.note(f"recovered {fixed}")
-        display.start(len(requests))
-        with trio.CancelScope() as everything:
+    try:
+        async with judge.running():         # the judging processes start first: they import while we go on
             if write_warcs:
-                async with open_warc_writer(
-                    out / "warcs", prefix=config.warc.prefix, gzip_level=config.warc.gzip_level,
-                    rollover_bytes=config.warc.rollover_bytes, digest=config.warc.digest,  # type: ignore[arg-type]
-                    warcinfo=warcinfo_of(config), index_dir=out / "indexes", earlier_capture=earlier,
-                ) as writer:
-                    await crawl(writer)
-                warc_files = writer.closed_files
-            else:
-                await crawl(None)
+                for fixed in await trio.to_thread.run_sync(lambda: recover(out / "warcs", index_dir=out / "indexes")):
+                    display.note(f"recovered {fixed}")
+            display.start(len(requests))
+            with trio.CancelScope() as everything:
+                if write_warcs:
+                    async with open_warc_writer(
+                        out / "warcs", prefix=config.warc.prefix, gzip_level=config.warc.gzip_level,
+                        rollover_bytes=config.warc.rollover_bytes, digest=config.warc.digest,  # type: ignore[arg-type]
+                        warcinfo=warcinfo_of(config), index_dir=out / "indexes", earlier_capture=earlier,
+                    ) as writer:
+                        await crawl(writer)
+                    warc_files = writer.closed_files
+                else:
+                    await crawl(None)
+    except BaseException:
+        with contextlib.suppress(Exception):    # keep what was judged; the first error is the one to report
+            record_now()
+        raise
+    record_now()
     display.stop()
     if everything.cancelled_caught:
         interrupted = True

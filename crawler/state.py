@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
@@ -354,6 +354,11 @@ class StateStore(Protocol):
 
     def record_capture(self, capture: Capture, *, run_id: int | None, policy: RecrawlPolicy) -> Recorded:
         """Store a finished URL (one transaction) and compute when it is next due."""
+        ...
+
+    def record_captures(self, captures: Sequence[Capture], *, run_id: int | None,
+                        policy: RecrawlPolicy) -> list[Recorded]:
+        """:meth:`record_capture` of each, in order, in one transaction (a run records them in batches)."""
         ...
 
     def set_verdict(self, capture_id: int, *, verdict: str, evidence: Mapping[str, Any] | None = None) -> None:

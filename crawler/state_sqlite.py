@@ -255,49 +255,57 @@ class SqliteStateStore:
                                  last_modified=last_modified, previous_capture=previous.get(uid))
 
     def record_capture(self, capture: Capture, *, run_id: int | None, policy: RecrawlPolicy) -> Recorded:
+        return self.record_captures([capture], run_id=run_id, policy=policy)[0]
+
+    def record_captures(self, captures: Sequence[Capture], *, run_id: int | None,
+                        policy: RecrawlPolicy) -> list[Recorded]:
         with self._write() as c:
-            row = c.execute("SELECT id, consecutive_failures, etag, last_modified, last_finished, last_outcome, "
-                            "last_status, first_seen FROM urls WHERE url = ?", (capture.url,)).fetchone()
-            if row is None:  # fetched without a citation (a one-off archive): remembered, never due
-                c.execute("INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?)",
-                          (capture.url, schema.host_of(capture.url), capture.fetched_at))
-                row = c.execute("SELECT id, consecutive_failures, etag, last_modified, last_finished, "
-                                "last_outcome, last_status, first_seen FROM urls WHERE url = ?",
-                                (capture.url,)).fetchone()
-            uid, failures, etag, last_modified, finished, outcome, status, first_seen = row
-            roles = tuple(r for (r,) in c.execute("SELECT DISTINCT role FROM citations WHERE url_id = ?", (uid,)))
-            if capture.outcome in NOT_ATTEMPTED_OUTCOMES:  # nothing happened: the URL stays as it was, due
-                c.execute("UPDATE urls SET attempt_started = NULL, attempt_run = NULL WHERE id = ?", (uid,))
-                history = UrlHistory(roles=roles, last_finished=finished, last_outcome=outcome, last_status=status,
-                                     consecutive_failures=failures, first_seen=first_seen)
-                return Recorded(capture_id=None, next_due=next_due_at(history, policy)[1])
-            success = is_success(capture.outcome, capture.status)
-            failures = 0 if success else failures + 1
-            if success and capture.status != 304:  # a new representation: its validators, or none
-                etag, last_modified = capture.etag, capture.last_modified
-            elif success:  # 304: the validators stand unless the server sent fresh ones
-                etag, last_modified = capture.etag or etag, capture.last_modified or last_modified
-            w = capture.warc
-            cur = c.execute(
-                "INSERT INTO captures (url_id, run_id, fetched_at, outcome, status, final_url, payload_digest, "
-                "etag, last_modified, warc_filename, warc_offset, warc_length, record_id, record_type, warc_date, "
-                "target_uri, verdict, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (uid, run_id, capture.fetched_at, capture.outcome, capture.status, capture.final_url,
-                 capture.payload_digest, capture.etag, capture.last_modified,
-                 w and w.filename, w and w.offset, w and w.length, w and w.record_id, w and w.record_type,
-                 w and w.date, w and w.target_uri, capture.verdict, _json(capture.evidence)),
-            )
-            capture_id = int(cur.lastrowid or 0)
-            history = UrlHistory(roles=roles, last_finished=capture.fetched_at, last_outcome=capture.outcome,
-                                 last_status=capture.status, consecutive_failures=failures)
-            next_due = next_due_at(history, policy)[1]
-            c.execute(
-                "UPDATE urls SET attempt_started = NULL, attempt_run = NULL, last_finished = ?, last_outcome = ?, "
-                "last_status = ?, consecutive_failures = ?, next_due = ?, etag = ?, last_modified = ?, "
-                "last_capture = ? WHERE id = ?",
-                (capture.fetched_at, capture.outcome, capture.status, failures,
-                 next_due if math.isfinite(next_due) else None, etag, last_modified, capture_id, uid),
-            )
+            return [self._record(c, capture, run_id, policy) for capture in captures]
+
+    @staticmethod
+    def _record(c: sqlite3.Connection, capture: Capture, run_id: int | None, policy: RecrawlPolicy) -> Recorded:
+        row = c.execute("SELECT id, consecutive_failures, etag, last_modified, last_finished, last_outcome, "
+                        "last_status, first_seen FROM urls WHERE url = ?", (capture.url,)).fetchone()
+        if row is None:  # fetched without a citation (a one-off archive): remembered, never due
+            c.execute("INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?)",
+                      (capture.url, schema.host_of(capture.url), capture.fetched_at))
+            row = c.execute("SELECT id, consecutive_failures, etag, last_modified, last_finished, "
+                            "last_outcome, last_status, first_seen FROM urls WHERE url = ?",
+                            (capture.url,)).fetchone()
+        uid, failures, etag, last_modified, finished, outcome, status, first_seen = row
+        roles = tuple(r for (r,) in c.execute("SELECT DISTINCT role FROM citations WHERE url_id = ?", (uid,)))
+        if capture.outcome in NOT_ATTEMPTED_OUTCOMES:  # nothing happened: the URL stays as it was, due
+            c.execute("UPDATE urls SET attempt_started = NULL, attempt_run = NULL WHERE id = ?", (uid,))
+            history = UrlHistory(roles=roles, last_finished=finished, last_outcome=outcome, last_status=status,
+                                 consecutive_failures=failures, first_seen=first_seen)
+            return Recorded(capture_id=None, next_due=next_due_at(history, policy)[1])
+        success = is_success(capture.outcome, capture.status)
+        failures = 0 if success else failures + 1
+        if success and capture.status != 304:  # a new representation: its validators, or none
+            etag, last_modified = capture.etag, capture.last_modified
+        elif success:  # 304: the validators stand unless the server sent fresh ones
+            etag, last_modified = capture.etag or etag, capture.last_modified or last_modified
+        w = capture.warc
+        cur = c.execute(
+            "INSERT INTO captures (url_id, run_id, fetched_at, outcome, status, final_url, payload_digest, "
+            "etag, last_modified, warc_filename, warc_offset, warc_length, record_id, record_type, warc_date, "
+            "target_uri, verdict, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (uid, run_id, capture.fetched_at, capture.outcome, capture.status, capture.final_url,
+             capture.payload_digest, capture.etag, capture.last_modified,
+             w and w.filename, w and w.offset, w and w.length, w and w.record_id, w and w.record_type,
+             w and w.date, w and w.target_uri, capture.verdict, _json(capture.evidence)),
+        )
+        capture_id = int(cur.lastrowid or 0)
+        history = UrlHistory(roles=roles, last_finished=capture.fetched_at, last_outcome=capture.outcome,
+                             last_status=capture.status, consecutive_failures=failures)
+        next_due = next_due_at(history, policy)[1]
+        c.execute(
+            "UPDATE urls SET attempt_started = NULL, attempt_run = NULL, last_finished = ?, last_outcome = ?, "
+            "last_status = ?, consecutive_failures = ?, next_due = ?, etag = ?, last_modified = ?, "
+            "last_capture = ? WHERE id = ?",
+            (capture.fetched_at, capture.outcome, capture.status, failures,
+             next_due if math.isfinite(next_due) else None, etag, last_modified, capture_id, uid),
+        )
         return Recorded(capture_id=capture_id, next_due=next_due)
 
     def set_verdict(self, capture_id: int, *, verdict: str, evidence: Mapping[str, Any] | None = None) -> None:

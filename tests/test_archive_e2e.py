@@ -235,3 +235,38 @@ def test_answers_from_disk_are_not_retried_or_slowed(archived: tuple[Path, Path,
     urls, _, _ = _report(out)
     assert {r["verdict"] for r in urls.values()} == {"unreachable"}
     assert all("not in the archive" in r["detail"] for r in urls.values())
+
+
+def test_captures_are_recorded_in_bounded_batches(archived: tuple[Path, Path, int], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The state store gets a run's captures a few a transaction (crawler.pipeline.RECORD_BATCH at
+    most), every one of them, by the end of the run."""
+    import sqlite3
+
+    import crawler.pipeline
+    from crawler.state_sqlite import SqliteStateStore
+
+    corpus, out, _ = archived
+    batches: list[int] = []
+    real = SqliteStateStore.record_captures
+
+    def spy(self: SqliteStateStore, captures: list, **kw: object) -> list:
+        batches.append(len(captures))
+        return real(self, captures, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqliteStateStore, "record_captures", spy)
+    monkeypatch.setattr(crawler.pipeline, "RECORD_BATCH", 3)
+    again = tmp_path / "again"
+    capsys.readouterr()
+    assert main(["archive", str(corpus), "--config", str(_config(tmp_path)), "--out", str(again), "--quiet",
+                 "--json", "--replay", str(out / "warcs")]) == 0
+    fetched = json.loads(capsys.readouterr().out)["fetched"]
+    assert fetched > 6 and batches
+    assert max(batches) <= 3 and 0 not in batches
+    con = sqlite3.connect(again / "state.sqlite")
+    try:
+        recorded = con.execute("SELECT COUNT(*) FROM captures").fetchone()[0]
+    finally:
+        con.close()
+    assert sum(batches) == recorded == fetched

@@ -213,6 +213,30 @@ def test_failures_count_up_and_reset(store: SqliteStateStore) -> None:
     assert store.url_state(B).consecutive_failures == 0  # type: ignore[union-attr]
 
 
+def test_a_batch_of_captures_is_recorded_as_one_by_one(tmp_path: Path) -> None:
+    """``record_captures`` gives what the same ``record_capture`` calls give, a URL twice in a
+    batch included (the second sees the first), in one transaction."""
+    batch = [Capture(url=B, fetched_at=T0, outcome="http_error", status=503), ok(A, T0 + 1, 1),
+             Capture(url=B, fetched_at=T0 + 2, outcome="http_error", status=503), ok(IMG, T0 + 3, 2),
+             Capture(url="https://uncited.example/", fetched_at=T0 + 4, outcome="dns")]
+    stores = [SqliteStateStore(tmp_path / name) for name in ("one", "batch")]
+    try:
+        for s in stores:
+            seed(s)
+        singles = [stores[0].record_capture(c, run_id=None, policy=POLICY) for c in batch]
+        statements: list[str] = []
+        stores[1]._conn.set_trace_callback(statements.append)
+        assert stores[1].record_captures(batch, run_id=None, policy=POLICY) == singles
+        stores[1]._conn.set_trace_callback(None)
+        assert [x for x in statements if x.split()[0] in ("BEGIN", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+        for url in (A, B, IMG, "https://uncited.example/"):
+            assert stores[0].url_state(url) == stores[1].url_state(url)
+        assert stores[1].url_state(B).consecutive_failures == 2  # type: ignore[union-attr]
+    finally:
+        for s in stores:
+            s.close()
+
+
 def test_deferred_records_nothing_and_stays_due(store: SqliteStateStore) -> None:
     seed(store)
     run = store.start_run(now=T0, pid=1, host="h")
