@@ -251,7 +251,11 @@ class ReportSpool:
 
     def add_if_expected(self, verdict: UrlVerdict) -> bool:
         """Spool ``verdict`` if its URL is one of the report's and not spooled yet; whether it was."""
-        index = self.verdicts.position(verdict.url)
+        return self.add_at_if_expected(self.verdicts.position(verdict.url), verdict)
+
+    def add_at_if_expected(self, index: int | None, verdict: UrlVerdict) -> bool:
+        """:meth:`add_if_expected` when the caller knows the URL's place (``None``: not one of the
+        report's URLs), looked up with what else it needed of the URL."""
         if index is None or not self.expects_at(index):
             return False
         self._add(index, verdict)

@@ -32,7 +32,7 @@ from typing import TypeVar
 from crawler.corpuswalk import iter_corpus_files
 from crawler.inputs import split_inputs
 from crawler.scanned import Citation, Document, ParsedDocument, Problem
-from crawler.scanstore import PAGE_ROWS, CitedUrl, ScanStore, ScanUrls
+from crawler.scanstore import PAGE_ROWS, CitedUrl, ScanStore, ScanUrls, UrlFacts
 from crawler.urls import SkippedUrl, clean_url
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Problem",
     "ScanResult",
     "ScanStatistics",
+    "UrlFacts",
     "corpus_root",
     "iter_documents",
     "load_document",
@@ -93,6 +94,10 @@ class ScanResult:
     def snapshots(self, url: str) -> list[Document]:
         """The documents that are snapshots of ``url`` (cited as ``originalUrl``/``webUrl``, or by title)."""
         return self._store.snapshots(url)
+
+    def facts(self, url: str) -> UrlFacts:
+        """``url``'s place among the cited URLs, its citations and its snapshots, in one look-up."""
+        return self._store.facts(url)
 
     def cited_urls(self, *, keep: Callable[[int], bool] = lambda place: True, page_rows: int = PAGE_ROWS,
                    ) -> Iterator[tuple[int, CitedUrl, list[Document]]]:

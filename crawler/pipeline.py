@@ -49,7 +49,7 @@ from archive.warcfile import recover
 from archive.writer import CaptureResult, WarcWriter, open_warc_writer
 from crawler import __version__
 from crawler.config import BudgetConfig, Config
-from crawler.corpus import CitedUrl, ScanResult
+from crawler.corpus import CitedUrl, Document, ScanResult
 from crawler.crawl import Crawler, CrawlRequest, CrawlStatistics
 from crawler.evaluate import document_input
 from crawler.idle import IdleTurns, open_idle_turns
@@ -119,6 +119,15 @@ RECORD_BATCH = 32
 RECORD_SECONDS = 0.25
 
 
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the corpus says of a fetched URL (:meth:`_Judge.facts`)."""
+
+    place: int | None               # in the report (the scan's order); None: not one of its URLs
+    cited: CitedUrl
+    snapshots: list[Document]
+
+
 class _Judge:
     """Turns fetch results into verdicts: in judging processes (both cores) or a worker thread.
 
@@ -152,23 +161,24 @@ class _Judge:
             finally:
                 self._pool = None
 
-    def cited(self, url: str) -> CitedUrl:
-        """``url``'s citations (none for a URL the corpus does not cite, e.g. a redirect's target)."""
-        return self.scan.cited(url) or CitedUrl(url, ())
+    def facts(self, url: str) -> Facts:
+        """``url``'s place in the report, citations (none for a URL the corpus does not cite, e.g. a
+        redirect's target) and snapshot documents: one look-up, for archiving, judging and reporting."""
+        found = self.scan.facts(url)
+        return Facts(found.place, found.cited or CitedUrl(url, ()), found.snapshots)
 
-    def judge_now(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict | None:
+    def judge_now(self, result: FetchResult, facts: Facts) -> UrlVerdict | None:
         """The verdict when the outcome alone decides it, in microseconds (a capture-only run, a
         failure: no body to read); ``None`` when the page must be read (:meth:`judge_async`)."""
         if not self.examine or result.outcome != Outcome.OK or not result.hops:
-            return judge_one(self.config, self.root, cited, self.scan.snapshots(result.url), result,
-                             examine=self.examine)
+            return judge_one(self.config, self.root, facts.cited, facts.snapshots, result, examine=self.examine)
         return None
 
-    async def judge_async(self, result: FetchResult, cited: CitedUrl) -> UrlVerdict:
-        verdict = self.judge_now(result, cited)
+    async def judge_async(self, result: FetchResult, facts: Facts) -> UrlVerdict:
+        verdict = self.judge_now(result, facts)
         if verdict is not None:
             return verdict
-        docs = self.scan.snapshots(result.url)
+        cited, docs = facts.cited, facts.snapshots
         if self._pool is None or result.hops[-1].body_length > DETACH_MAX_BYTES:
             return await trio.to_thread.run_sync(judge_one, self.config, self.root, cited, docs, result)
         try:
@@ -309,12 +319,12 @@ async def _run_spooled(
     # a process finds its next job waiting when it sends a verdict back
     judging = trio.Semaphore(JOBS_PER_JUDGE * judge.workers if judge.workers > 1 else 1)
 
-    def record(result: FetchResult, written: CaptureResult | None, verdict: UrlVerdict) -> None:
+    def record(result: FetchResult, written: CaptureResult | None, verdict: UrlVerdict, place: int | None) -> None:
         """Report and record one judged result (on the event loop: the store is not thread-safe)."""
         if result.status == 304 and carry_over and result.url in carry_over:
             verdict = _last_verdict_stands(verdict, carry_over[result.url], NOT_MODIFIED)
         judged[0] += 1
-        spool.add_if_expected(verdict)              # a URL not in the corpus is not reported
+        spool.add_at_if_expected(place, verdict)    # a URL not in the corpus is not reported
         if result.outcome != Outcome.DEFERRED:
             fetched_urls[0] += 1
         if store is not None and result.outcome != Outcome.DEFERRED:
@@ -343,13 +353,13 @@ async def _run_spooled(
             await idle.wait_turn(patience=RECORD_SECONDS)
             record_now()
 
-    async def finish(result: FetchResult, written: CaptureResult | None, cited: CitedUrl,
+    async def finish(result: FetchResult, written: CaptureResult | None, facts: Facts,
                      after_fetches: Callable[[], Awaitable[None]]) -> None:
         """Judge one archived result (in a judging process or a thread), then record it."""
         try:
-            verdict = await judge.judge_async(result, cited)
+            verdict = await judge.judge_async(result, facts)
             await after_fetches()
-            record(result, written, verdict)
+            record(result, written, verdict, facts.place)
         finally:
             judging.release()
             for hop in result.hops:
@@ -371,8 +381,8 @@ async def _run_spooled(
                 handed_over = False
                 try:
                     await after_fetches()           # inside the try: cancelled here, the hops are closed
-                    cited = judge.cited(result.url)     # looked up once: the metadata record and the judge
-                    written = await _archive(writer, result, cited)
+                    facts = judge.facts(result.url)     # looked up once: the metadata record, judge, report
+                    written = await _archive(writer, result, facts.cited)
                     fetched_bytes += sum(h.body_length for h in result.hops)
                     if budget is not None and budget.max_bytes and fetched_bytes >= budget.max_bytes \
                             and result.kind == "page" and not crawler_stopped[0]:  # a run always gets one page
@@ -385,12 +395,12 @@ async def _run_spooled(
                     # made each scheduler round that long, and a fetch waits a round at each of its
                     # awaits (httpcore takes locks: about six rounds from "send" to the bytes on the wire)
                     await trio.lowlevel.checkpoint()
-                    verdict = judge.judge_now(result, cited)
+                    verdict = judge.judge_now(result, facts)
                     if verdict is not None:     # no page to read: recorded here, no task to start and wait for
-                        record(result, written, verdict)
+                        record(result, written, verdict, facts.place)
                         continue
                     await judging.acquire()
-                    judges.start_soon(finish, result, written, cited, after_fetches)
+                    judges.start_soon(finish, result, written, facts, after_fetches)
                     handed_over = True
                 finally:
                     if not handed_over:

@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar, overload
 from crawler.scanned import Citation, Document, Problem
 from crawler.titles import TitleIndex
 
-__all__ = ["PAGE_ROWS", "CitedUrl", "ScanStore", "ScanUrls", "TableView"]
+__all__ = ["PAGE_ROWS", "CitedUrl", "ScanStore", "ScanUrls", "TableView", "UrlFacts"]
 
 #: rows fetched per query when a view is iterated
 PAGE_ROWS = 512
@@ -63,6 +63,27 @@ CREATE UNIQUE INDEX urls_by_url ON urls (url);
 _DOCUMENT_COLUMNS = ("id, path, shape, title, excerpt, published, content_hash, encoding, size, urls, "
                      "snapshot_url, snapshot_via")
 _CITATION_COLUMNS = "document, role, title, excerpt, published, width, height"
+_CITATION_WIDTH = 7
+_DOCUMENT_WIDTH = 12
+#: a URL's place (kind 0), citations (1) and snapshot documents (2), each kind in corpus order; each
+#: part reads its own index (``url`` is ``?1`` in all three), columns padded to the widest part
+_FACTS = (
+    f"SELECT 0, seq{', NULL' * _DOCUMENT_WIDTH} FROM urls WHERE url = ?1 "
+    f"UNION ALL SELECT 1, seq, {_CITATION_COLUMNS}{', NULL' * (_DOCUMENT_WIDTH - _CITATION_WIDTH)} "
+    "FROM citations WHERE url = ?1 "
+    f"UNION ALL SELECT 2, seq, {_DOCUMENT_COLUMNS} FROM documents WHERE snapshot_url = ?1 "
+    "ORDER BY 1, 2"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UrlFacts:
+    """What a run needs of a URL it fetched: its place among the cited URLs (``None``: not cited),
+    its citations (``None`` likewise) and the documents that are snapshots of it."""
+
+    place: int | None
+    cited: CitedUrl | None
+    snapshots: list[Document]
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +264,21 @@ class ScanStore:
     def snapshots(self, url: str) -> list[Document]:
         """The documents that are snapshots of ``url``, in corpus order."""
         return self._snapshots_of([url]).get(url, [])
+
+    def facts(self, url: str) -> UrlFacts:
+        """``url``'s place, citations and snapshot documents in one query (:meth:`url_position`,
+        :meth:`cited` and :meth:`snapshots` are one each: a run looks up every URL it fetched)."""
+        place: int | None = None
+        citations: list[Citation] = []
+        snapshots: list[tuple[Any, ...]] = []
+        for kind, seq, *row in self.query(_FACTS, (url,)):
+            if kind == 0:
+                place = int(seq) - 1
+            elif kind == 1:
+                citations.append(Citation(*row[:_CITATION_WIDTH]))
+            else:
+                snapshots.append(tuple(row))
+        return UrlFacts(place, CitedUrl(url, tuple(citations)) if citations else None, _documents(snapshots))
 
     def cited_urls(self, *, keep: Callable[[int], bool] = lambda place: True, page_rows: int = PAGE_ROWS,
                    ) -> Iterator[tuple[int, CitedUrl, list[Document]]]:

@@ -245,6 +245,22 @@ def test_example_corpus_shows_every_shape_and_a_title_link() -> None:
     assert seed_urls <= {u.url for u in result.urls}
 
 
+def test_facts_of_a_url_agree_with_the_three_lookups() -> None:
+    """``facts`` (one query) gives each URL's place, citations and snapshots as the lookups one by one do."""
+    with scan([EXAMPLE]) as result:
+        urls = [u.url for u in result.urls]
+        index = result.url_index()
+        several = 0
+        for url in urls:
+            found = result.facts(url)
+            assert found.place == index.position(url)
+            assert found.cited == result.cited(url) and found.snapshots == result.snapshots(url)
+            several += len(found.cited.citations) > 1 if found.cited else 0
+        assert several and any(result.facts(u).snapshots for u in urls)   # not only the easy cases
+        none = result.facts("https://not.cited.example/")
+        assert (none.place, none.cited, none.snapshots) == (None, None, [])
+
+
 def test_cited_urls_in_pages_agree_with_one_url_lookups() -> None:
     """The paged read a run's report uses gives, URL by URL, what cited() and snapshots() give."""
     with scan([EXAMPLE]) as result:

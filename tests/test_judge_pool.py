@@ -154,7 +154,7 @@ async def test_a_run_whose_judging_process_ended_reports_its_pages_fetched_not_c
     with scan(urls) as found:
         judge = _Judge(Config(), found, workers=2, note=notes.append)
         judge._pool = GonePool()  # type: ignore[assignment]
-        verdicts = [await judge.judge_async(_result(u), judge.cited(u)) for u in urls]
+        verdicts = [await judge.judge_async(_result(u), judge.facts(u)) for u in urls]
     assert [str(v.verdict) for v in verdicts] == ["fetched", "fetched"]
     assert all(v.evidence.notes == (NOT_COMPARED, "not judged: a judging process ended (killed by SIGKILL)")
                for v in verdicts)

@@ -228,6 +228,11 @@ def test_spool_adds_an_expected_url_once_and_skips_the_rest(tmp_path: Path) -> N
         assert not spool.add_if_expected(urls[1])              # spooled already
         assert not spool.add_if_expected(urls[2])              # not one of the report's URLs
         assert list(spool.verdicts) == [urls[1].url] and list(spool.verdicts.missing()) == [urls[0].url]
+    with ReportSpool(tmp_path / "by-place", [v.url for v in urls[:2]]) as spool:   # the place known already
+        assert spool.add_at_if_expected(0, urls[0])
+        assert not spool.add_at_if_expected(0, urls[0])       # spooled already
+        assert not spool.add_at_if_expected(None, urls[2])    # not one of the report's URLs
+        assert list(spool.verdicts) == [urls[0].url]
 
 
 def test_spool_by_place_and_verdicts_of_many_urls(tmp_path: Path) -> None:
