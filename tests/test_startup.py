@@ -36,8 +36,8 @@ import crawler
 assert crawler.__file__.startswith({repo!r}), crawler.__file__
 {body}
 heavy = {packages!r}
-print(json.dumps(sorted(m for m in sys.modules
-                        if m.split(".")[0] in heavy or m in {modules!r})))
+print(json.dumps(sorted(m for m, module in sys.modules.items()   # (crawler's stand-in for httpx's CLI: no file)
+                        if (m.split(".")[0] in heavy or m in {modules!r}) and getattr(module, "__file__", None))))
 """
 
 
@@ -55,6 +55,32 @@ def test_the_probe_sees_a_heavy_import() -> None:
     """The check below can fail: importing the pipeline shows up."""
     found = imported_by("import crawler.pipeline")
     assert {"trio", "httpx", "crawler.pipeline"} <= set(found)
+
+
+def test_httpx_is_imported_without_its_command_line_client() -> None:
+    """``import httpx`` after ``import crawler`` leaves out httpx's CLI (click, pygments, rich's
+    syntax highlighting) even where click is installed; ``httpx.main`` still loads it when called."""
+    found = imported_by("import httpx, crawler.fetch", packages=("click", "pygments", "rich", "httpx"))
+    assert "httpx" in found
+    assert not [m for m in found if m.split(".")[0] in ("click", "pygments", "rich")], found
+    if subprocess.run([sys.executable, "-c", "import click"], capture_output=True).returncode != 0:
+        pytest.skip("click is not installed: httpx never imports its CLI anyway")
+    code = HTTPX_CLI.format(repo=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+HTTPX_CLI = """
+import contextlib, io, sys
+sys.path.insert(0, {repo!r})
+import crawler, httpx
+assert "_without_httpx_cli" in httpx.main.__qualname__ and "click" not in sys.modules
+out = io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+    httpx.main(["--help"])
+assert "Usage" in out.getvalue(), out.getvalue()
+assert sys.modules["httpx._main"].__file__.endswith("_main.py")
+"""
 
 
 def test_building_the_parser_imports_no_pipeline() -> None:
