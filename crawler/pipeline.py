@@ -12,8 +12,10 @@ in a worker thread, which keeps the event loop free.
 
 Per result: every hop is written (request, response or revisit, and a metadata
 record with the final hop), the final body is examined, the verdict decided,
-and the capture with its verdict recorded in the state store, one transaction
-per URL, only after its records are on disk. Its report records go to a spool
+and the capture with its verdict recorded in the state store, only after its
+records are on disk: a few judged captures a transaction, at the first moment no
+fetch can go on (:data:`RECORD_BATCH`, :data:`RECORD_SECONDS`), all that are left
+when the crawl ends, even on an error. Its report records go to a spool
 (:class:`~archive.report_spool.ReportSpool`) at once: the run keeps only
 ``url -> verdict``, so memory does not grow with the corpus beyond that; the
 reports are assembled from the spool at the end, in corpus order.
@@ -307,7 +309,7 @@ async def _run_spooled(
     fetched_urls = [0]
     policy = RecrawlPolicy.from_config(config.recrawl)
     unrecorded: list[Capture] = []      # judged, for the state store's next transaction (RECORD_BATCH)
-    to_record = trio.Event()            # set while there are
+    to_record = trio.Event()            # set while some are waiting there
 
     def earlier(url: str) -> CaptureRef | None:
         prev = store.last_capture(url) if store is not None else None
