@@ -63,8 +63,8 @@ CREATE UNIQUE INDEX urls_by_url ON urls (url);
 _DOCUMENT_COLUMNS = ("id, path, shape, title, excerpt, published, content_hash, encoding, size, urls, "
                      "snapshot_url, snapshot_via")
 _CITATION_COLUMNS = "document, role, title, excerpt, published, width, height"
-_CITATION_WIDTH = 7
-_DOCUMENT_WIDTH = 12
+_CITATION_WIDTH = _CITATION_COLUMNS.count(",") + 1
+_DOCUMENT_WIDTH = _DOCUMENT_COLUMNS.count(",") + 1
 #: a URL's place (kind 0), citations (1) and snapshot documents (2), each kind in corpus order; each
 #: part reads its own index (``url`` is ``?1`` in all three), columns padded to the widest part
 _FACTS = (
