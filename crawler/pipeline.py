@@ -33,7 +33,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -51,7 +51,7 @@ from archive.warcfile import recover
 from archive.writer import CaptureResult, WarcWriter, open_warc_writer
 from crawler import __version__
 from crawler.config import BudgetConfig, Config
-from crawler.corpus import CitedUrl, Document, ScanResult
+from crawler.corpus import CitedUrl, Document, ScanResult, UrlFacts
 from crawler.crawl import Crawler, CrawlRequest, CrawlStatistics
 from crawler.evaluate import document_input
 from crawler.idle import IdleTurns, open_idle_turns
@@ -61,7 +61,7 @@ from crawler.outcomes import FetchResult, Outcome
 from crawler.schedule import RecrawlPolicy
 from crawler.state import Capture, StateStore, WarcRef
 
-__all__ = ["Display", "PipelineResult", "PlainRequests", "run_pipeline", "scan_requests", "warcinfo_of"]
+__all__ = ["Display", "PipelineResult", "ScanRequests", "run_pipeline", "scan_requests", "warcinfo_of"]
 
 #: problem kinds that mean the file yielded no document
 UNREADABLE_KINDS = frozenset({"binary", "bad-yaml", "empty", "unreadable", "too-large"})
@@ -140,13 +140,15 @@ class _Judge:
     """
 
     def __init__(self, config: Config, scan: ScanResult, *, workers: int = 1, examine: bool = True,
-                 note: Callable[[str], None] = lambda message: None) -> None:
+                 note: Callable[[str], None] = lambda message: None,
+                 facts_ahead: Callable[[str], UrlFacts | None] | None = None) -> None:
         self.config = config
         self.scan = scan
         self.root = scan.root
         self.examine = examine
         self.workers = workers if examine else 1
         self._note = note
+        self._facts_ahead = facts_ahead         # the facts the requests read with a URL (ScanRequests)
         self._pool: JudgePool | None = None
         self._gone: set[str] = set()           # why judging processes ended, each told once
 
@@ -165,8 +167,9 @@ class _Judge:
 
     def facts(self, url: str) -> Facts:
         """``url``'s place in the report, citations (none for a URL the corpus does not cite, e.g. a
-        redirect's target) and snapshot documents: one look-up, for archiving, judging and reporting."""
-        found = self.scan.facts(url)
+        redirect's target) and snapshot documents, for archiving, judging and reporting: read with
+        the requests (:class:`ScanRequests`), else looked up."""
+        found = (self._facts_ahead and self._facts_ahead(url)) or self.scan.facts(url)
         return Facts(found.place, found.cited or CitedUrl(url, ()), found.snapshots)
 
     def judge_now(self, result: FetchResult, facts: Facts) -> UrlVerdict | None:
@@ -272,7 +275,8 @@ async def run_pipeline(
         judge_workers = config.extract.workers or os.cpu_count() or 1
         if len(requests) < POOL_MIN_REQUESTS:
             judge_workers = 1
-    judge = _Judge(config, scan, workers=judge_workers, examine=examine, note=display.note)
+    judge = _Judge(config, scan, workers=judge_workers, examine=examine, note=display.note,
+                   facts_ahead=requests.take_facts if isinstance(requests, ScanRequests) else None)
     spool = ReportSpool(Path(config.collection.out), scan.url_index(), previous=previous)  # report order: the corpus's
     try:
         return await _run_spooled(config, scan, requests, judge, spool, store=store, run_id=run_id,
@@ -509,26 +513,38 @@ def _last_verdict_stands(verdict: UrlVerdict, before: Verdict, why: str) -> UrlV
     return replace(verdict, verdict=before, evidence=replace(verdict.evidence, notes=(*verdict.evidence.notes, why)))
 
 
-class PlainRequests(Collection[CrawlRequest]):
-    """A plain GET of each URL, made as the crawler asks for them (nothing per URL held beforehand).
+class ScanRequests(Collection[CrawlRequest]):
+    """A plain GET of every URL the scan found, in first-cited order, made as the crawler asks for them.
 
-    ``urls`` is called for a fresh iterator each time the collection is iterated; ``count``
-    is how many it yields.
+    The scan is read a page of URLs at a time with what the run needs of each (its place,
+    citations and snapshots), and those facts are kept until the URL's result takes them
+    (:meth:`take_facts`): a few queries a page instead of one cold look-up a fetched URL. What
+    is kept is bounded by the crawler's window of requests (``crawl.QUEUE_WINDOW``) and those
+    in flight.
     """
 
-    def __init__(self, urls: Callable[[], Iterable[str]], count: int) -> None:
-        self._urls, self._count = urls, count
+    def __init__(self, scan: ScanResult) -> None:
+        self._scan = scan
+        self._count = len(scan.urls)
+        self._facts: dict[str, UrlFacts] = {}
 
     def __len__(self) -> int:
         return self._count
 
     def __iter__(self) -> Iterator[CrawlRequest]:
-        return (CrawlRequest(u) for u in self._urls())
+        for place, cited, docs in self._scan.cited_urls():
+            self._facts[cited.url] = UrlFacts(place, cited, docs)
+            yield CrawlRequest(cited.url)
 
     def __contains__(self, item: object) -> bool:
-        return any(r == item for r in self)
+        return (isinstance(item, CrawlRequest) and not item.headers
+                and self._scan.facts(item.url).place is not None)
+
+    def take_facts(self, url: str) -> UrlFacts | None:
+        """What the scan says of ``url``, if it was handed to the crawler and not taken yet."""
+        return self._facts.pop(url, None)
 
 
-def scan_requests(scan: ScanResult) -> PlainRequests:
+def scan_requests(scan: ScanResult) -> ScanRequests:
     """A plain GET of every URL the scan found, in first-cited order."""
-    return PlainRequests(scan.url_strings, len(scan.urls))
+    return ScanRequests(scan)

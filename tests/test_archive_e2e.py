@@ -270,3 +270,26 @@ def test_captures_are_recorded_in_bounded_batches(archived: tuple[Path, Path, in
     finally:
         con.close()
     assert sum(batches) == recorded == fetched
+
+
+def test_fetched_urls_take_their_facts_from_the_requests(archived: tuple[Path, Path, int], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run reads each cited URL's facts with its request (crawler.pipeline.ScanRequests): no cited
+    URL is looked up on its own; only what the scan does not list is (robots.txt, say)."""
+    from crawler.scanstore import ScanStore
+
+    corpus, out, _ = archived
+    looked_up: list[str] = []
+    real = ScanStore.facts
+
+    def spy(self: ScanStore, url: str):  # type: ignore[no-untyped-def]
+        looked_up.append(url)
+        return real(self, url)
+
+    monkeypatch.setattr(ScanStore, "facts", spy)
+    assert main(["archive", str(corpus), "--config", str(_config(tmp_path)), "--out", str(tmp_path / "again"),
+                 "--quiet", "--json", "--replay", str(out / "warcs")]) == 0
+    with scan([str(corpus)]) as found:
+        cited = {u.url for u in found.urls}
+    assert len(cited) > 6
+    assert not cited & set(looked_up), sorted(cited & set(looked_up))

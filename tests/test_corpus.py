@@ -261,6 +261,27 @@ def test_facts_of_a_url_agree_with_the_three_lookups() -> None:
         assert (none.place, none.cited, none.snapshots) == (None, None, [])
 
 
+def test_scan_requests_carry_each_urls_facts_until_taken() -> None:
+    """A run's requests read the scan a page at a time; each URL handed out keeps what ``facts``
+    would look up, until its result takes it (once)."""
+    from crawler.crawl import CrawlRequest
+    from crawler.pipeline import scan_requests
+
+    with scan([EXAMPLE]) as result:
+        urls = [u.url for u in result.urls]
+        requests = scan_requests(result)
+        assert len(requests) == len(urls)
+        assert requests.take_facts(urls[0]) is None                 # nothing handed out yet
+        handed = iter(requests)
+        first = next(handed)
+        assert first == CrawlRequest(urls[0]) and requests.take_facts(urls[1]) is None
+        assert [r.url for r in handed] == urls[1:]
+        for url in reversed(urls):
+            assert requests.take_facts(url) == result.facts(url)
+            assert requests.take_facts(url) is None                 # taken
+        assert CrawlRequest(urls[2]) in requests and CrawlRequest("https://not.cited.example/") not in requests
+
+
 def test_cited_urls_in_pages_agree_with_one_url_lookups() -> None:
     """The paged read a run's report uses gives, URL by URL, what cited() and snapshots() give."""
     with scan([EXAMPLE]) as result:
