@@ -267,7 +267,8 @@ class ScanStore:
 
     def facts(self, url: str) -> UrlFacts:
         """``url``'s place, citations and snapshot documents in one query (:meth:`url_position`,
-        :meth:`cited` and :meth:`snapshots` are one each: a run looks up every URL it fetched)."""
+        :meth:`cited` and :meth:`snapshots` are one each). A run reads them with its requests, a
+        page at a time (``crawler.pipeline.ScanRequests``); this is for the URLs it did not."""
         place: int | None = None
         citations: list[Citation] = []
         snapshots: list[tuple[Any, ...]] = []
