@@ -51,7 +51,7 @@ from archive.warcfile import recover
 from archive.writer import CaptureResult, WarcWriter, open_warc_writer
 from crawler import __version__
 from crawler.config import BudgetConfig, Config
-from crawler.corpus import CitedUrl, Document, ScanResult, UrlFacts
+from crawler.corpus import CitedUrl, ScanResult, UrlFacts
 from crawler.crawl import Crawler, CrawlRequest, CrawlStatistics
 from crawler.evaluate import document_input
 from crawler.idle import IdleTurns, open_idle_turns
@@ -121,15 +121,6 @@ RECORD_BATCH = 32
 RECORD_SECONDS = 0.25
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What the corpus says of a fetched URL (:meth:`_Judge.facts`)."""
-
-    place: int | None               # in the report (the scan's order); None: not one of its URLs
-    cited: CitedUrl
-    snapshots: list[Document]
-
-
 class _Judge:
     """Turns fetch results into verdicts: in judging processes (both cores) or a worker thread.
 
@@ -165,21 +156,19 @@ class _Judge:
             finally:
                 self._pool = None
 
-    def facts(self, url: str) -> Facts:
-        """``url``'s place in the report, citations (none for a URL the corpus does not cite, e.g. a
-        redirect's target) and snapshot documents, for archiving, judging and reporting: read with
-        the requests (:class:`ScanRequests`), else looked up."""
-        found = (self._facts_ahead and self._facts_ahead(url)) or self.scan.facts(url)
-        return Facts(found.place, found.cited or CitedUrl(url, ()), found.snapshots)
+    def facts(self, url: str) -> UrlFacts:
+        """``url``'s place in the report, citations and snapshot documents, for archiving, judging
+        and reporting: read with the requests (:class:`ScanRequests`), else looked up."""
+        return (self._facts_ahead and self._facts_ahead(url)) or self.scan.facts(url)
 
-    def judge_now(self, result: FetchResult, facts: Facts) -> UrlVerdict | None:
+    def judge_now(self, result: FetchResult, facts: UrlFacts) -> UrlVerdict | None:
         """The verdict when the outcome alone decides it, in microseconds (a capture-only run, a
         failure: no body to read); ``None`` when the page must be read (:meth:`judge_async`)."""
         if not self.examine or result.outcome != Outcome.OK or not result.hops:
             return judge_one(self.config, self.root, facts.cited, facts.snapshots, result, examine=self.examine)
         return None
 
-    async def judge_async(self, result: FetchResult, facts: Facts) -> UrlVerdict:
+    async def judge_async(self, result: FetchResult, facts: UrlFacts) -> UrlVerdict:
         verdict = self.judge_now(result, facts)
         if verdict is not None:
             return verdict
@@ -359,7 +348,7 @@ async def _run_spooled(
             await idle.wait_turn(patience=RECORD_SECONDS)
             record_now()
 
-    async def finish(result: FetchResult, written: CaptureResult | None, facts: Facts,
+    async def finish(result: FetchResult, written: CaptureResult | None, facts: UrlFacts,
                      after_fetches: Callable[[], Awaitable[None]]) -> None:
         """Judge one archived result (in a judging process or a thread), then record it."""
         try:

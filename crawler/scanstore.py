@@ -78,11 +78,11 @@ _FACTS = (
 
 @dataclass(frozen=True, slots=True)
 class UrlFacts:
-    """What a run needs of a URL it fetched: its place among the cited URLs (``None``: not cited),
-    its citations (``None`` likewise) and the documents that are snapshots of it."""
+    """What a run needs of a URL it fetched: its place among the cited URLs (``None``: not cited,
+    e.g. a redirect's target), its citations (none then) and the documents that are snapshots of it."""
 
     place: int | None
-    cited: CitedUrl | None
+    cited: CitedUrl
     snapshots: list[Document]
 
 
@@ -279,7 +279,7 @@ class ScanStore:
                 citations.append(Citation(*row[:_CITATION_WIDTH]))
             else:
                 snapshots.append(tuple(row))
-        return UrlFacts(place, CitedUrl(url, tuple(citations)) if citations else None, _documents(snapshots))
+        return UrlFacts(place, CitedUrl(url, tuple(citations)), _documents(snapshots))
 
     def cited_urls(self, *, keep: Callable[[int], bool] = lambda place: True, page_rows: int = PAGE_ROWS,
                    ) -> Iterator[tuple[int, CitedUrl, list[Document]]]:

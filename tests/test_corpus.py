@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from crawler import corpus as corpus_module
-from crawler.corpus import COMMAND_LINE, ScanResult, iter_documents, load_document, scan
+from crawler.corpus import COMMAND_LINE, CitedUrl, ScanResult, iter_documents, load_document, scan
 from crawler.errors import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -255,10 +255,10 @@ def test_facts_of_a_url_agree_with_the_three_lookups() -> None:
             found = result.facts(url)
             assert found.place == index.position(url)
             assert found.cited == result.cited(url) and found.snapshots == result.snapshots(url)
-            several += len(found.cited.citations) > 1 if found.cited else 0
+            several += len(found.cited.citations) > 1
         assert several and any(result.facts(u).snapshots for u in urls)   # not only the easy cases
         none = result.facts("https://not.cited.example/")
-        assert (none.place, none.cited, none.snapshots) == (None, None, [])
+        assert (none.place, none.cited, none.snapshots) == (None, CitedUrl("https://not.cited.example/", ()), [])
 
 
 def test_scan_requests_carry_each_urls_facts_until_taken() -> None:
