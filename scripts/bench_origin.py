@@ -247,11 +247,16 @@ def free_port(hosts: list[str] = HOSTS) -> int:
 
 
 class Origin:
-    """A running origin: its port, and how to read (and clear) its access log."""
+    """A running origin: its port, how to read (and clear) its access log, and the CPU it has used."""
 
-    def __init__(self, kind: str, port: int, log_path: Path | None = None) -> None:
-        self.kind, self.port, self.log_path = kind, port, log_path
+    def __init__(self, kind: str, port: int, log_path: Path | None = None, pid: int | None = None) -> None:
+        self.kind, self.port, self.log_path, self.pid = kind, port, log_path, pid
         self._log_pos = 0
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU of the server process and its children (nginx's workers) so far;
+        ``None`` where ``/proc`` does not tell (not Linux)."""
+        return tree_cpu_seconds(self.pid) if self.pid is not None else None
 
     def url(self, i: int, kind: str = "page", host: str | None = None) -> str:
         return f"http://{host or HOSTS[i % len(HOSTS)]}:{self.port}/{kind}/{i}.html"
@@ -269,6 +274,35 @@ class Origin:
             host, end, took, _status, path = line.split(" ", 4)
             out.append((host, float(end) - float(took), float(end), path))
         return out
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` and its live descendants, from ``/proc``."""
+    try:
+        stats: dict[int, tuple[int, int]] = {}      # pid: (parent, CPU ticks)
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    with open(f"/proc/{entry.name}/stat", "rb") as f:
+                        fields = f.read().rsplit(b")", 1)[1].split()
+                except OSError:          # the process ended while we looked
+                    continue
+                # after the command's ")": state, ppid, ... utime and stime are the 12th and 13th
+                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    except OSError:
+        return None
+    if pid not in stats:
+        return None
+    family, ticks = {pid}, stats[pid][1]
+    grew = True
+    while grew:                 # children, then theirs (a child's pid is not always above its parent's)
+        grew = False
+        for p, (parent, used) in stats.items():
+            if parent in family and p not in family:
+                family.add(p)
+                ticks += used
+                grew = True
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def read_log(port: int, host: str = HOSTS[0]) -> list[tuple[str, float, float, str]]:
@@ -294,7 +328,7 @@ def python_origin(*, delay: float = 0.0, seed: int = 8) -> Iterator[Origin]:
         assert proc.stdout is not None
         if proc.stdout.readline().strip() != b"ready":
             raise SystemExit("the Python origin did not start")
-        yield Origin("python", port)
+        yield Origin("python", port, pid=proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -376,7 +410,7 @@ def nginx_origin(workdir: Path, *, seed: int = 8) -> Iterator[Origin]:
                     err = proc.stderr.read().decode() if proc.stderr else ""
                     raise RuntimeError(f"nginx did not start: {err}") from None
                 time.sleep(0.05)
-        yield Origin("nginx", port, root / "access.log")
+        yield Origin("nginx", port, root / "access.log", pid=proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
