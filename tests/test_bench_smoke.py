@@ -45,6 +45,12 @@ def test_bench_quick(tmp_path: Path) -> None:
     assert capture["tool"] == "citecrawl --capture-only" and capture["warcio_check"] is True
     assert capture["verdicts"] == {"fetched": throughput["urls"]}
     assert throughput["wget"] is None
+    # the origin's CPU is read from /proc: every run has it, and with it the most the machine's cores allow
+    assert throughput["cores"] == (os.cpu_count() or 1)
+    for row in (throughput["citecrawl"], capture):
+        assert row["origin_cpu_ms_per_page"] >= 0
+        assert row["cores_bound_pages_per_s"] == pytest.approx(
+            throughput["cores"] * 1000 / (row["cpu_ms_per_page"] + row["origin_cpu_ms_per_page"]), abs=0.1)
     assert throughput["runs"] == 2 and len(throughput["citecrawl"]["runs_pages_per_s"]) == 2
     assert throughput["citecrawl"]["pages_per_s"] == min(throughput["citecrawl"]["runs_pages_per_s"])  # median of 2
 
@@ -62,7 +68,31 @@ def test_bench_quick(tmp_path: Path) -> None:
     assert [r["urls"] for r in scale["runs"]] == sorted(r["urls"] for r in scale["runs"])
     assert all(RUN_FIELDS.issubset(r) and r["fetched"] == r["urls"] for r in scale["runs"])
     assert scale["huge"]["peak_rss_mb"] > 0 and scale["huge"]["warc_bytes"] > 0
-    assert "1. throughput" in stdout and "4. scale" in stdout
+    assert "1. throughput" in stdout and "4. scale" in stdout and "cores all busy" in stdout
+
+
+def test_tree_cpu_counts_a_process_and_its_children() -> None:
+    """The origin's CPU (scripts/bench_origin.tree_cpu_seconds): its own and its children's (nginx's workers)."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import bench_origin
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("no /proc on this system")
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.2: pass\ninput()"
+    child = subprocess.Popen([sys.executable, "-c", burn], stdin=subprocess.PIPE, text=True)
+    try:
+        mine = os.times()
+        while (bench_origin.tree_cpu_seconds(child.pid) or 0) < 0.2:    # the child burns 0.2 s, then waits
+            pass
+        theirs = bench_origin.tree_cpu_seconds(child.pid)
+        family = bench_origin.tree_cpu_seconds(os.getpid())
+        assert theirs is not None and family is not None
+        assert family >= mine.user + mine.system + theirs - 0.001      # its own CPU and its child's
+    finally:
+        child.communicate("", timeout=10)
+    assert bench_origin.tree_cpu_seconds(child.pid) is None   # ended: nothing to read
 
 
 @pytest.mark.slow
