@@ -113,10 +113,6 @@ class ScanResult:
         """The cited URLs as a report spool's index: count, place of a URL, all in order (none in RAM)."""
         return ScanUrls(self._store)
 
-    def url_strings(self) -> Iterator[str]:
-        """The cited URLs in first-cited order (cheaper than :attr:`urls` when citations are not needed)."""
-        return self._store.url_strings()
-
     def close(self) -> None:
         self._store.close()
 
