@@ -514,11 +514,11 @@ class ScanRequests(Collection[CrawlRequest]):
 
     def __init__(self, scan: ScanResult) -> None:
         self._scan = scan
-        self._count = len(scan.urls)
+        self._index = scan.url_index()          # the count, and a URL's place for `in`
         self._facts: dict[str, UrlFacts] = {}
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._index)
 
     def __iter__(self) -> Iterator[CrawlRequest]:
         for place, cited, docs in self._scan.cited_urls():
@@ -527,7 +527,7 @@ class ScanRequests(Collection[CrawlRequest]):
 
     def __contains__(self, item: object) -> bool:
         return (isinstance(item, CrawlRequest) and not item.headers
-                and self._scan.facts(item.url).place is not None)
+                and self._index.position(item.url) is not None)
 
     def take_facts(self, url: str) -> UrlFacts | None:
         """What the scan says of ``url``, if it was handed to the crawler and not taken yet."""
