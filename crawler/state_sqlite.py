@@ -71,6 +71,11 @@ _PREVIOUS = ("SELECT u.url, c.fetched_at, c.status, c.payload_digest, c.record_i
              "c.warc_filename, c.warc_offset, c.warc_length FROM captures c JOIN urls u ON u.id = c.url_id ")
 
 
+#: what recording a capture reads of its URL's row (``_record``)
+_URL_ROW = ("SELECT id, consecutive_failures, etag, last_modified, last_finished, last_outcome, last_status, "
+            "first_seen FROM urls WHERE url = ?")
+
+
 class SqliteStateStore:
     """:class:`crawler.state.StateStore` on SQLite. Open with :func:`crawler.state.open_state_store`."""
 
@@ -264,14 +269,11 @@ class SqliteStateStore:
 
     @staticmethod
     def _record(c: sqlite3.Connection, capture: Capture, run_id: int | None, policy: RecrawlPolicy) -> Recorded:
-        row = c.execute("SELECT id, consecutive_failures, etag, last_modified, last_finished, last_outcome, "
-                        "last_status, first_seen FROM urls WHERE url = ?", (capture.url,)).fetchone()
+        row = c.execute(_URL_ROW, (capture.url,)).fetchone()
         if row is None:  # fetched without a citation (a one-off archive): remembered, never due
             c.execute("INSERT INTO urls (url, host, first_seen) VALUES (?, ?, ?)",
                       (capture.url, schema.host_of(capture.url), capture.fetched_at))
-            row = c.execute("SELECT id, consecutive_failures, etag, last_modified, last_finished, "
-                            "last_outcome, last_status, first_seen FROM urls WHERE url = ?",
-                            (capture.url,)).fetchone()
+            row = c.execute(_URL_ROW, (capture.url,)).fetchone()
         uid, failures, etag, last_modified, finished, outcome, status, first_seen = row
         roles = tuple(r for (r,) in c.execute("SELECT DISTINCT role FROM citations WHERE url_id = ?", (uid,)))
         if capture.outcome in NOT_ATTEMPTED_OUTCOMES:  # nothing happened: the URL stays as it was, due
